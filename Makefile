@@ -1,0 +1,73 @@
+# ntkbook -- the two commands a user needs are `make book` and `make test`.
+# Both create (or reuse) the local virtual environment .venv.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.ntkbook-installed
+PORT   ?= 8000
+# The stored notebook outputs are CPU outputs: nbval, `make execute` and the build use the CPU.
+export JAX_PLATFORMS ?= cpu
+export PYTHONHASHSEED := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv book test test-fast nbval verify execute lab serve bench clean
+
+help:
+	@echo "make book      build the HTML book into _build/html (warnings are errors)"
+	@echo "make test      run every test: unit, property, nbval, hygiene, build, browser"
+	@echo "make verify    run every registered claim (python -m ntkbook verify)"
+	@echo "make execute   re-execute notebooks in place (NB=book/xx.ipynb for one)"
+	@echo "make lab       JupyterLab on the book, with MyST rendering"
+	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
+	@echo "make bench     run the benchmarks (not part of make test)"
+	@echo "make clean     remove build outputs (keeps .venv; 'make distclean' removes it too)"
+
+# One venv with everything (the library, the book, the tests, JupyterLab): reinstalled only
+# when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[book,test,lab]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python -m ntkbook.ledger
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is at $(CURDIR)/_build/html/index.html  (make serve to browse it)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Unit and property tests only (no notebooks, no build): the quick loop while developing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not build and not browser" -k "not notebook"
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest --nbval book
+
+verify: $(STAMP)
+	$(BIN)/python -m ntkbook verify
+
+NB ?= $(wildcard book/*.ipynb)
+execute: $(STAMP)
+	$(BIN)/python -m ntkbook.notebook $(NB)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. book/intro.md $(if $(shell id -u | grep -x 0),--allow-root,)
+
+serve:
+	@test -f _build/html/index.html || { echo "no _build/html: run 'make book' first"; exit 1; }
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

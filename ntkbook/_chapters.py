@@ -1,0 +1,25 @@
+"""Import every chapter module of the package so that its claims register themselves.
+
+Chapter modules are the public submodules of ``ntkbook`` (names not starting with ``_``)
+other than the framework modules listed in ``_NOT_CHAPTERS``. Discovering them, rather than
+listing them here, lets a new chapter register its claims by existing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+_NOT_CHAPTERS = {"activations", "claims", "notebook", "ledger", "validate", "plotting"}
+
+
+def chapter_modules() -> list[str]:
+    import ntkbook
+
+    names = [m.name for m in pkgutil.iter_modules(ntkbook.__path__) if not m.name.startswith("_")]
+    return sorted(n for n in names if n not in _NOT_CHAPTERS)
+
+
+def import_all() -> None:
+    for name in chapter_modules():
+        importlib.import_module(f"ntkbook.{name}")

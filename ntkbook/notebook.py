@@ -1,0 +1,69 @@
+"""One call that makes a notebook's outputs reproducible under nbval.
+
+``setup()`` enables float64 in JAX (the checks are stated in float64, and x64 changes the
+random draws, so it must be set before any key is used), fixes NumPy's print precision so
+printed values are rounded to stable digits, and sets a plain matplotlib style with PNG
+figures (nbval does not compare PNGs; SVGs carry random ids).
+"""
+
+from __future__ import annotations
+
+
+def setup(precision: int = 6) -> None:
+    """Prepare a notebook for reproducible float64 checks and figures."""
+    import jax
+    import numpy as np
+
+    jax.config.update("jax_enable_x64", True)
+    np.set_printoptions(precision=precision, suppress=True, floatmode="maxprec")
+    try:
+        import matplotlib as mpl
+
+        mpl.rcParams.update(
+            {
+                "figure.figsize": (6.4, 4.0),
+                "figure.dpi": 100,
+                "savefig.dpi": 100,
+                "axes.grid": True,
+                "grid.alpha": 0.3,
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+                "svg.hashsalt": "ntkbook",
+            }
+        )
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        if ip is not None:
+            ip.run_line_magic("config", "InlineBackend.figure_formats = ['png']")
+    except ImportError:  # matplotlib is only needed for figures
+        pass
+
+
+
+def execute_in_place(paths: list[str], timeout: int = 600) -> None:
+    """Re-execute notebooks in place with a fresh kernel, in the notebook's folder, on the CPU.
+
+    This is how the stored outputs are produced: execution counts run 1, 2, 3, ... and every
+    output is what nbval will compare against.
+    """
+    import os
+    import pathlib
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    for p in paths:
+        path = pathlib.Path(p)
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        client.execute()
+        nbformat.write(nb, path)
+        print(f"executed {path}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    execute_in_place(sys.argv[1:])

@@ -1,0 +1,80 @@
+"""Input validation shared by the public functions: clear errors naming the argument.
+
+Every public function of ntkbook checks its inputs here first, so that bad input gives a
+``TypeError``/``ValueError`` that names the argument and what was expected -- never a silent
+NaN or a deep JAX trace. The checks run on concrete values only: under ``jit`` tracing,
+values are unknown and only shapes and dtypes are checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x: Any) -> bool:
+    """True when ``x`` has a value now (not a tracer inside ``jit``/``vmap``/``grad``)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def as_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, finite: bool = True) -> jax.Array:
+    """Convert ``x`` to a floating JAX array, checking rank and (when concrete) finiteness.
+
+    Integer and boolean inputs are promoted to JAX's default float dtype.
+    """
+    if isinstance(x, (str, bytes)) or x is None or callable(x) and not hasattr(x, "shape"):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}")
+    try:
+        arr = jnp.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__}") from exc
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        arr = arr.astype(jnp.result_type(float))
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else ndim
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape}")
+    if finite and is_concrete(arr) and not bool(jnp.all(jnp.isfinite(arr))):
+        raise ValueError(f"{name} must be finite, got non-finite values (nan or inf)")
+    return arr
+
+
+def as_callable(f: Any, name: str) -> Callable[..., Any]:
+    if not callable(f):
+        raise TypeError(f"{name} must be callable, got {type(f).__name__}")
+    return f
+
+
+def positive_int(n: Any, name: str, *, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(n).__name__}")
+    if n < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {n}")
+    return int(n)
+
+
+def positive_float(x: Any, name: str, *, allow_zero: bool = False) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    x = float(x)
+    if not np.isfinite(x) or (x < 0 if allow_zero else x <= 0):
+        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, got {x}")
+    return x
+
+
+def prng_key(key: Any, name: str = "key") -> jax.Array:
+    """Accept a new-style typed key or a raw uint32[2] key; refuse anything else."""
+    arr = key
+    if isinstance(arr, jax.Array) and jnp.issubdtype(arr.dtype, jax.dtypes.prng_key):
+        return arr
+    arr = jnp.asarray(arr) if not isinstance(arr, (int, float, str)) else None
+    if arr is None or arr.dtype != jnp.uint32 or arr.shape[-1:] != (2,):
+        raise TypeError(f"{name} must be a JAX PRNG key (jax.random.key or jax.random.PRNGKey), got {type(key).__name__}")
+    return arr
