@@ -15,14 +15,17 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     seen = set()
     unique = []
     for js in scripts:
-        key = (str(js), getattr(js, "attributes", {}).get("body", ""))
+        # Compare what is emitted (file and attributes), not the priority it was added with;
+        # inline scripts have filename None or "" depending on who added them.
+        key = (str(getattr(js, "filename", js) or ""), tuple(sorted(getattr(js, "attributes", {}).items())))
         if key in seen:
             continue
         seen.add(key)
         unique.append(js)
-    context["script_files"] = unique
+    scripts[:] = unique
 
 
 def setup(app):
-    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _dedupe_scripts, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
+

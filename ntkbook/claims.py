@@ -270,12 +270,12 @@ def fit_loglog_slope(x: Any, y: Any) -> tuple[float, float, float]:
     Returns ``(slope, slope_stderr, intercept)``; the standard error is the usual OLS one
     (``nan`` with only two points).
     """
-    lx = np.log(_as_float_array(x, "x"))
-    ly = np.log(_as_float_array(y, "y"))
-    if lx.ndim != 1 or lx.shape != ly.shape or lx.size < 2:
-        raise ValueError(f"x and y must be 1-D of equal length >= 2, got shapes {lx.shape} and {ly.shape}")
-    if not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
+    xa, ya = _as_float_array(x, "x"), _as_float_array(y, "y")
+    if xa.ndim != 1 or xa.shape != ya.shape or xa.size < 2:
+        raise ValueError(f"x and y must be 1-D of equal length >= 2, got shapes {xa.shape} and {ya.shape}")
+    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya)) and np.all(xa > 0) and np.all(ya > 0)):
         raise ValueError("x and y must be positive and finite for a log-log fit")
+    lx, ly = np.log(xa), np.log(ya)
     A = np.stack([lx, np.ones_like(lx)], axis=1)
     coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
     slope, intercept = float(coef[0]), float(coef[1])
