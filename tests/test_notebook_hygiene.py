@@ -56,3 +56,24 @@ def test_outputs_hold_no_timings_or_addresses(path):
     text = json.dumps([c.get("outputs", []) for c in code_cells(path)])
     assert not re.search(r"0x[0-9a-f]{8,}", text), f"{path.name}: a memory address is stored in an output"
     assert not re.search(r"\b\d+(\.\d+)?\s*(ms|µs|us|ns) ± ", text), f"{path.name}: a timing is stored in an output"
+
+
+def test_every_claim_is_anchored_in_its_chapter():
+    """The ledger and errata pages link each claim to the cell that runs it."""
+    from ntkbook.ledger import anchors_missing
+
+    missing = anchors_missing(ROOT / "book")
+    assert not missing, f"run `python -m ntkbook.ledger --anchors`: {missing}"
+
+
+def test_every_claim_is_run_by_its_chapter():
+    """A registered claim that no notebook cell calls would be checked by tests but never shown."""
+    from ntkbook.claims import registry
+
+    not_run = []
+    for c in registry().values():
+        path = ROOT / "book" / f"{c.chapter}.ipynb"
+        fn = "check_" + c.id.split("/", 1)[1]
+        if not path.exists() or not re.search(rf"\b{re.escape(fn)}\s*\(", "".join("".join(x["source"]) for x in code_cells(path))):
+            not_run.append(c.id)
+    assert not not_run, f"claims no chapter cell runs: {not_run}"
