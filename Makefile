@@ -56,7 +56,7 @@ execute: $(STAMP)
 	$(BIN)/python -m ntkbook.notebook $(NB)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. book/intro.md $(if $(shell id -u | grep -x 0),--allow-root,)
+	$(BIN)/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 serve:
 	@test -f _build/html/index.html || { echo "no _build/html: run 'make book' first"; exit 1; }
