@@ -429,7 +429,7 @@ def check_rk4_order():
                        detail="tol 0.1: the next term of the error is O(h^5), relative O(|a|h) <= 0.3 at the largest h")
 
 
-def _linear_example():
+def linear_example():
     A = psd_example()
     g0 = jax.random.normal(jax.random.key(1), (A.shape[0],), dtype=jnp.float64)
     ts = jnp.linspace(0.0, 3.0, 7)
@@ -438,7 +438,7 @@ def _linear_example():
 
 @claim(CHAPTER, "dg/dt = -A g (A symmetric PSD) is solved by g(t) = e^{-At} g(0)", equation="eq-linear-flow")
 def check_linear_flow():
-    A, g0, ts = _linear_example()
+    A, g0, ts = linear_example()
     eig = linear_flow(A, g0, ts)
     ex = expm_flow(A, g0, ts)
     steps = 20
@@ -464,7 +464,7 @@ def check_linear_flow():
 @claim(CHAPTER, "Along each eigenvector u_i of A, the component u_i^T g decays like e^{-lambda_i t}; it is constant on the null space",
        equation="eq-eigen-decay")
 def check_eigen_directions():
-    A, g0, ts = _linear_example()
+    A, g0, ts = linear_example()
     steps = 20
     rk4 = integrate(linear_rhs, g0, ts, A, steps=steps)  # computed without any eigendecomposition
     lam, U = jnp.linalg.eigh(A)
@@ -495,7 +495,7 @@ def richardson_tolerance(rhs: Rhs, y0, ts, *args, steps: int) -> tuple[jax.Array
 
 @claim(CHAPTER, "For a time-varying A(t) whose values commute, g(t) = exp(-int_0^t A) g(0)", equation="eq-exp-integral")
 def check_commuting_time_varying():
-    A0, g0, _ = _linear_example()
+    A0, g0, _ = linear_example()
     ts = jnp.linspace(0.0, 2.0, 5)
     num, tol = richardson_tolerance(commuting_rhs, g0, ts, A0, steps=40)
     closed = jax.vmap(lambda t: jax.scipy.linalg.expm(-commuting_example_integral(A0, t)) @ g0)(ts)
