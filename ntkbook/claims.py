@@ -68,8 +68,11 @@ def _fmt(x: float | None) -> str:
     return f"{x:.2e}"
 
 
-def _fmt_stable(x: float | None) -> str:
-    if x is not None and not (isinstance(x, float) and math.isnan(x)) and 0 < abs(x) < DISPLAY_FLOOR:
+def _fmt_stable(x: float | None, tolerance: float | None = None) -> str:
+    # Only when the tolerance is itself above the floor: a check held to a tighter tolerance
+    # shows its digits (its author chose that tolerance knowing they are stable).
+    if (x is not None and not (isinstance(x, float) and math.isnan(x)) and 0 < abs(x) < DISPLAY_FLOOR
+            and (tolerance is None or tolerance >= DISPLAY_FLOOR)):
         return f"<{DISPLAY_FLOOR:.0e}"
     return _fmt(x)
 
@@ -115,7 +118,7 @@ class CheckResult:
 
     def _line(self) -> str:
         rel = "<=" if self.passed else ">"
-        parts = [f"[{self.status}] {self.what}", f"{self.kind}", f"error {_fmt_stable(self.error)} {rel} tol {_fmt(self.tolerance)}"]
+        parts = [f"[{self.status}] {self.what}", f"{self.kind}", f"error {_fmt_stable(self.error, self.tolerance)} {rel} tol {_fmt(self.tolerance)}"]
         if self.stderr is not None:
             parts.append(f"stderr {_fmt(self.stderr)}")
         if self.detail:
@@ -134,7 +137,7 @@ class CheckResult:
         rows = [
             ("compared", self.what),
             ("kind", self.kind),
-            ("measured error", _fmt_stable(self.error)),
+            ("measured error", _fmt_stable(self.error, self.tolerance)),
             ("tolerance", _fmt(self.tolerance)),
         ]
         if self.stderr is not None:
