@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .claims import check_close, check_slope, check_symbolic, claim, fit_loglog_slope
-from .validate import as_array, as_callable, positive_int, prng_key
+from .validate import as_array, as_callable, positive_int
 
 CHAPTER = "04-taylor"
 
@@ -61,7 +61,7 @@ def _sym_args(expr: Any, x: Any, order: Any, order_name: str, *, minimum: int = 
         expr = sp.sympify(expr)
     except (sp.SympifyError, TypeError) as exc:
         raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}") from exc
-    if not isinstance(expr, sp.Expr):
+    if not isinstance(expr, sp.Expr) or getattr(expr, "is_Matrix", False):
         raise TypeError(f"expr must be a scalar sympy expression, got {type(expr).__name__}")
     return expr, positive_int(order, order_name, minimum=minimum)
 
@@ -280,38 +280,24 @@ def example_function() -> Example:
 EXAMPLE_POINT = (0.3, -0.5, 0.8)
 
 
-def _mlp_init(key: jax.Array, widths: Sequence[int]) -> list[tuple[jax.Array, jax.Array]]:
-    """N(0, 1) weights ``(n_l, n_{l+1})`` and biases ``(n_{l+1},)`` (NTK parameterization)."""
-    key = prng_key(key)
-    keys = jax.random.split(key, 2 * (len(widths) - 1))
-    return [(jax.random.normal(keys[2 * i], (widths[i], widths[i + 1])),
-             jax.random.normal(keys[2 * i + 1], (widths[i + 1],)))
-            for i in range(len(widths) - 1)]
-
-
-def _mlp_apply(params, x: jax.Array, beta: float = 0.1) -> jax.Array:
-    """``A^{l+1} = tanh(w^T A^l / sqrt(n_l) + beta b)``; no activation on the last layer. Scalar out."""
-    h = x
-    for i, (w, b) in enumerate(params):
-        h = w.T @ h / jnp.sqrt(w.shape[0]) + beta * b
-        if i < len(params) - 1:
-            h = jnp.tanh(h)
-    return h[0]
-
-
 NETWORK_WIDTHS = (3, 32, 1)
+
+
+NETWORK_BETA = 0.1
 
 
 @functools.lru_cache(maxsize=1)
 def network_example():
-    """``(f, theta0, x)``: the output of a 3-32-1 tanh network at a fixed input as a function of
-    its flattened parameters ``theta`` (``P = 3*32 + 32 + 32 + 1 = 161``), keys 10 and 11."""
+    """``(f, theta0, x)``: the output of a 3-32-1 tanh network (:mod:`ntkbook.mlp`, NTK
+    parameterization, ``beta = 0.1``) at a fixed input ``x`` as a function of its flattened
+    parameters ``theta`` (``P = 3*32 + 32 + 32 + 1 = 161``); parameters from key 10, ``x`` from key 11."""
     from jax.flatten_util import ravel_pytree
 
-    params = _mlp_init(jax.random.key(10), NETWORK_WIDTHS)
-    theta0, unravel = ravel_pytree(params)
+    from . import mlp
+
+    theta0, unravel = ravel_pytree(mlp.init(jax.random.key(10), NETWORK_WIDTHS))
     x = jax.random.normal(jax.random.key(11), (NETWORK_WIDTHS[0],))
-    return (lambda theta: _mlp_apply(unravel(theta), x)), theta0, x
+    return (lambda theta: mlp.apply(unravel(theta), x, activation="tanh", beta=NETWORK_BETA)[0]), theta0, x
 
 
 # Two float64 evaluations of the same derivative by different programs (sympy formulas vs
@@ -472,7 +458,8 @@ def check_multivariate_terms():
     return out
 
 
-def _direction(key: jax.Array, n: int) -> jax.Array:
+def unit_direction(key: jax.Array, n: int) -> jax.Array:
+    """A uniformly random unit vector in ``R^n`` (a normalised standard normal draw), shape ``(n,)``."""
     u = jax.random.normal(key, (n,))
     return u / jnp.linalg.norm(u)
 
@@ -482,7 +469,7 @@ def _direction(key: jax.Array, n: int) -> jax.Array:
 def check_remainder_rates_function():
     ex = example_function()
     a = jnp.array(EXAMPLE_POINT)
-    u = _direction(jax.random.key(22), 3)
+    u = unit_direction(jax.random.key(22), 3)
     out = []
     for n in (1, 2):
         errs = remainder_errors(ex.fn, a, u, RADII, n)
@@ -491,12 +478,10 @@ def check_remainder_rates_function():
     return out
 
 
-def network_errors(num_directions: int = 8) -> np.ndarray:
-    """Remainders of the first- and second-order models (:func:`linearize_at`,
-    :func:`second_order_at`) of the network of :func:`network_example` about ``theta0``: the
-    worst over ``num_directions`` random unit directions (key 23, ``vmap``), shape ``(2, len(RADII))``."""
+@functools.lru_cache(maxsize=2)
+def _network_errors(num_directions: int) -> np.ndarray:
     f, theta0, _ = network_example()
-    dirs = jax.vmap(lambda k: _direction(k, theta0.shape[0]))(jax.random.split(jax.random.key(23), num_directions))
+    dirs = jax.vmap(lambda k: unit_direction(k, theta0.shape[0]))(jax.random.split(jax.random.key(23), num_directions))
     lin, quad = linearize_at(f, theta0), second_order_at(f, theta0)
 
     def err(u, r):
@@ -508,13 +493,21 @@ def network_errors(num_directions: int = 8) -> np.ndarray:
     return np.asarray(jnp.max(grid, axis=0)).T
 
 
+def network_errors(num_directions: int = 8) -> np.ndarray:
+    """Remainders of the first- and second-order models (:func:`linearize_at`,
+    :func:`second_order_at`) of the network of :func:`network_example` about ``theta0``: the
+    worst over ``num_directions`` random unit directions (key 23, ``vmap``), shape ``(2, len(RADII))``.
+    Deterministic, so cached (the notebook's figure and the claim share one computation)."""
+    return _network_errors(positive_int(num_directions, "num_directions")).copy()
+
+
 @claim(CHAPTER, "The same rates for a network's output as a function of its parameters (3-32-1 tanh, NTK param.)",
        equation="eq-taylor-remainder")
 def check_remainder_rates_network():
     errs = network_errors()
     f, theta0, _ = network_example()
     # The second-order term via the explicit Hessian (P x P) agrees with the forward-over-forward jvp.
-    u = _direction(jax.random.key(24), theta0.shape[0])
+    u = unit_direction(jax.random.key(24), theta0.shape[0])
     H = jax.jit(jax.hessian(f))(theta0)
     return [
         check_slope(f"network: |f - T_{n}| vs |theta - theta0|, worst of 8 directions (key 23)", RADII, errs[i],

@@ -41,8 +41,12 @@ def as_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, fi
         if arr.ndim not in allowed:
             want = " or ".join(str(a) for a in allowed)
             raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape}")
-    if finite and is_concrete(arr) and not bool(jnp.all(jnp.isfinite(arr))):
-        raise ValueError(f"{name} must be finite, got non-finite values (nan or inf)")
+    if finite and is_concrete(arr):
+        # A concrete array closed over inside jit/vmap would otherwise be traced here.
+        with jax.ensure_compile_time_eval():
+            ok = bool(jnp.all(jnp.isfinite(arr)))
+        if not ok:
+            raise ValueError(f"{name} must be finite, got non-finite values (nan or inf)")
     return arr
 
 
