@@ -42,10 +42,12 @@ References: :cite:`jacot2018ntk`, :cite:`weng2022ntk`, :cite:`novak2022fast`, :c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
@@ -142,17 +144,19 @@ def _contract(j1, j2, output):
     return jnp.einsum("aip,bip->ab", j1, j2)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 4, 5))
 def _ntk_jacobian(apply_fn, params, x1, x2, output, same):
     j1 = _jacobians(apply_fn, params, x1)
     j2 = j1 if same else _jacobians(apply_fn, params, x2)
     return _contract(j1, j2, output)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 4, 5))
 def _ntk_products(apply_fn, params, x1, x2, output, chunk):
     f1 = lambda p: apply_fn(p, x1)  # noqa: E731  (N1, o)
     single = _single(apply_fn)
     n2 = x2.shape[0]
-    o = _output_dim(apply_fn, params, x1)
+    o = jax.eval_shape(apply_fn, params, x1).shape[1]
     basis = jnp.eye(o, dtype=x1.dtype)
 
     def column(bj):
@@ -213,10 +217,10 @@ def sensitivities(params, x, *, activation="relu", beta=0.0):
     return fwd, deltas
 
 
+@functools.partial(jax.jit, static_argnums=(3, 4, 6))
 def _ntk_layerwise(params, x1, x2, output, activation, beta, same):
     fwd1, d1 = sensitivities(params, x1, activation=activation, beta=beta)
     fwd2, d2 = (fwd1, d1) if same else sensitivities(params, x2, activation=activation, beta=beta)
-    beta = float(beta)
     total = 0.0
     for a1, a2, e1, e2 in zip(fwd1.post, fwd2.post, d1, d2):
         n_l = a1.shape[-1]
@@ -334,6 +338,8 @@ def layerwise_ntk(params, x1, x2=None, *, activation="relu", beta=0.0, output="f
     same = x2 is None
     x1, x2 = _check_batches(x1, x2)
     _mlp.widths_of(params)
+    _act.get(activation, "activation")
+    beta = _mlp._check_beta(beta)
     return _ntk_layerwise(params, x1, x2, output, activation, beta, same)
 
 
@@ -350,4 +356,230 @@ def feature_map(apply_fn: ApplyFn, params: Any, x: jax.Array) -> jax.Array:
     _check_params(params)
     x = as_array(x, "x", ndim=2)
     _output_dim(apply_fn, params, x)
+    return _feature_map(apply_fn, params, x)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _feature_map(apply_fn, params, x):
     return jnp.transpose(_jacobians(apply_fn, params, x), (0, 2, 1))
+
+
+# --------------------------------------------------------------------------- losses and gradient flow
+
+
+def mse_loss(f: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-sample squared error ``l(f, y) = |f - y|^2 / 2``; ``f, y`` of shape ``(n_L,)``."""
+    return 0.5 * jnp.sum((f - y) ** 2)
+
+
+def cross_entropy_loss(f: jax.Array, y: jax.Array) -> jax.Array:
+    """Per-sample softmax cross-entropy ``l(f, y) = log sum_k exp f_k - f_y``; ``f`` of shape
+    ``(n_L,)`` (logits), ``y`` an integer class label in ``[0, n_L)``: a loss that is not quadratic in ``f``."""
+    return jax.nn.logsumexp(f) - f[y]
+
+
+LOSSES = {"mse": mse_loss, "cross_entropy": cross_entropy_loss}
+
+
+def empirical_loss(apply_fn: ApplyFn, params: Any, x: jax.Array, y: jax.Array, loss: Callable = mse_loss) -> jax.Array:
+    """``L(θ) = (1/N) sum_i l(f(x_i; θ), y_i)`` for a batch ``x`` ``(N, n_0)`` and labels ``y`` (``N`` rows)."""
+    f = apply_fn(params, x)
+    return jnp.mean(jax.vmap(loss)(f, y))
+
+
+def loss_output_gradients(apply_fn: ApplyFn, params: Any, x: jax.Array, y: jax.Array, loss: Callable = mse_loss) -> jax.Array:
+    """``∇_f l(f(x_i), y_i)`` for every sample: shape ``(N, n_L)``."""
+    f = apply_fn(params, x)
+    return jax.vmap(jax.grad(loss))(f, y)
+
+
+def kernel_output_velocity(kernel: jax.Array, grads: jax.Array) -> jax.Array:
+    """The right side of the output ODE, ``df(x)/dt = -(1/N) sum_i K(x, x_i) ∇_f l_i``.
+
+    Args:
+      kernel: ``K(x_a, x_i)`` of shape ``(M, N, n_L, n_L)`` (``output="full"``).
+      grads: ``∇_f l_i`` of shape ``(N, n_L)``.
+
+    Returns:
+      ``(M, n_L)``.
+    """
+    kernel = as_array(kernel, "kernel", ndim=4)
+    grads = as_array(grads, "grads", ndim=2)
+    if kernel.shape[1] != grads.shape[0] or kernel.shape[3] != grads.shape[1] or kernel.shape[2] != kernel.shape[3]:
+        raise ValueError(f"kernel (M, N, n_L, n_L) and grads (N, n_L) must match, got {kernel.shape} and {grads.shape}")
+    return -jnp.einsum("aiuv,iv->au", kernel, grads) / grads.shape[0]
+
+
+def gd_step_remainder(apply_fn, params, x_train, y_train, x_test, etas, loss: Callable = mse_loss, *, kernel=None) -> np.ndarray:
+    """For each step size ``η``: ``max |f(x; θ - η ∇L) - f(x; θ) + (η/N) sum_i K(x, x_i) ∇_f l_i|``
+    over the test inputs -- the part of one gradient-descent step on the outputs that the NTK does
+    not predict (``O(η^2)``). ``kernel``: ``K(x_test, x_train)`` if already computed
+    (``(M, N, n_L, n_L)``). Returns shape ``(len(etas),)``."""
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    grad = jax.grad(lambda p: empirical_loss(apply_fn, p, x_train, y_train, loss))(params)
+    gflat, _ = jax.flatten_util.ravel_pytree(grad)
+    K = empirical_ntk(apply_fn, params, x_test, x_train, strategy="jacobian") if kernel is None else kernel
+    velocity = kernel_output_velocity(K, loss_output_gradients(apply_fn, params, x_train, y_train, loss))
+    f0 = apply_fn(params, x_test)
+    step = jax.jit(jax.vmap(lambda eta: jnp.max(jnp.abs(apply_fn(unravel(flat - eta * gflat), x_test) - f0 - eta * velocity))))
+    return np.asarray(step(jnp.asarray(etas, dtype=flat.dtype)))
+
+
+# --------------------------------------------------------------------------- the chapter's claims
+
+from .claims import check_close, check_slope, claim  # noqa: E402
+
+# Agreement of two float64 computations of K: each entry is a sum of P products of Jacobian entries,
+# taken in a different order (and, layerwise, factored differently). With u = 2^-53 the summation
+# error is at most ~P u max|K| (|J_ip J_jp| summed is <= (K_ii + K_jj)/2 <= max|K|); P <= 1500 here
+# gives ~2e-13, plus a few ulps from the Jacobian entries themselves: 1e-12 relative to max|K|.
+_NTK_TOL = 1e-12
+
+
+def _setup(widths=(3, 24, 16, 2), *, key=0, n1=6, n2=5, activation="tanh", beta=0.5):
+    params = _mlp.init(jax.random.key(key), widths)
+    x1 = jax.random.normal(jax.random.key(key + 1), (n1, widths[0]))
+    x2 = jax.random.normal(jax.random.key(key + 2), (n2, widths[0]))
+    fn = lambda p, x: _mlp.apply(p, x, activation=activation, beta=beta)  # noqa: E731
+    return params, x1, x2, fn
+
+
+def _flat_jacobian_fwd(fn, params, x):
+    """An independent route to J: forward mode (``jacfwd``) over the flattened parameter vector, ``(N, o, P)``."""
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    return jax.vmap(lambda xi: jax.jacfwd(lambda t: fn(unravel(t), xi[None])[0])(flat))(x)
+
+
+@claim(CHAPTER, "The Jacobian-contraction, NTK-vector-product and layerwise computations of K agree",
+       equation="eq-ntk-layerwise")
+def check_strategies_agree():
+    results = []
+    for act, beta, widths in (("relu", 0.0, (3, 24, 16, 2)), ("erf", 1.0, (4, 32, 3)), ("gelu", 0.2, (2, 16, 16, 16, 2))):
+        params, x1, x2, fn = _setup(widths, activation=act, beta=beta)
+        cfg = dict(activation=act, beta=beta)
+        ref = empirical_ntk(fn, params, x1, x2, strategy="jacobian")
+        for strat in ("products", "layerwise"):
+            K = empirical_ntk(fn, params, x1, x2, strategy=strat, mlp_config=cfg)
+            results.append(check_close(f"{act}, beta={beta}, widths {widths}: '{strat}' vs 'jacobian' (relative to max|K|)",
+                                       K, ref, atol=_NTK_TOL, relative=True))
+        Ktr = empirical_ntk(fn, params, x1, x2, strategy="layerwise", mlp_config=cfg, output="trace")
+        results.append(check_close(f"{act}: output='trace' (layerwise) vs the trace of the full K",
+                                   Ktr, jnp.trace(ref, axis1=2, axis2=3), atol=_NTK_TOL, relative=True))
+    return results
+
+
+@claim(CHAPTER, "K_mn(x, x') = sum_p (d f_m(x)/d theta_p)(d f_n(x')/d theta_p), and K(x, x')^T = K(x', x)",
+       equation="eq-ntk-entry", source_holds=True, where="Neural Tangent Kernel, entrywise formula")
+def check_entrywise_formula():
+    params, x1, x2, fn = _setup()
+    J1 = np.asarray(_flat_jacobian_fwd(fn, params, x1))  # (N1, o, P) by forward mode
+    J2 = np.asarray(_flat_jacobian_fwd(fn, params, x2))
+    P = J1.shape[2]
+    explicit = np.zeros((x1.shape[0], x2.shape[0], 2, 2))
+    for p in range(P):  # the sum over parameters, one parameter at a time, as the formula reads
+        explicit += J1[:, None, :, None, p] * J2[None, :, None, :, p]
+    K12 = empirical_ntk(fn, params, x1, x2)
+    K21 = empirical_ntk(fn, params, x2, x1)
+    return [
+        check_close(f"empirical_ntk vs the explicit sum over all P = {P} parameters (forward-mode Jacobians)",
+                    K12, explicit, atol=_NTK_TOL, relative=True),
+        check_close("K(x, x') vs K(x', x)^T", K12, jnp.transpose(K21, (1, 0, 3, 2)), atol=_NTK_TOL, relative=True),
+    ]
+
+
+@claim(CHAPTER, "The per-sample cost l takes the input space R^{n_0} as its first argument", equation="eq-loss",
+       source_holds=False, where="Neural Tangent Kernel, definition of the empirical loss",
+       source_says="a per-sample cost l : R^{n_0} x R^{n_L} -> R_+, used as l(f(x^(i); theta), y^(i))",
+       truth="l is applied to the network output f(x) in R^{n_L} and a label y: l : R^{n_L} x Y -> R_+ "
+             "(Y = R^{n_L} for regression, the class labels for classification); so nabla_f l has size n_L x 1 as "
+             "the source itself writes")
+def check_cost_signature():
+    params, x1, _, fn = _setup((3, 24, 16, 2))
+    first_argument = fn(params, x1)[0]
+    return check_close("dimension of the first argument passed to l (f(x) in R^{n_L}) vs n_0 = 3 (as written)",
+                       first_argument.shape[0], x1.shape[1], atol=0, expect=False)
+
+
+@claim(CHAPTER, "With l : R^{n_L} x Y -> R_+, grad_theta L = (1/N) sum_i grad_theta f(x_i) grad_f l_i "
+       "(sizes P x n_L times n_L x 1)", equation="eq-loss-grad", source_holds=True,
+       where="Neural Tangent Kernel, gradient of the loss")
+def check_loss_gradient():
+    params, x, _, fn = _setup(n1=8)
+    ys = {"mse": jax.random.normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
+    results = []
+    for name, loss in LOSSES.items():
+        y = ys[name]
+        autodiff, _ = jax.flatten_util.ravel_pytree(jax.grad(lambda p: empirical_loss(fn, p, x, y, loss))(params))
+        J = _jacobians(fn, params, x)  # (N, n_L, P); grad_theta f(x_i) = J_i^T is P x n_L
+        g = loss_output_gradients(fn, params, x, y, loss)  # (N, n_L): grad_f l is n_L x 1
+        chain = jnp.mean(jnp.einsum("aip,ai->ap", J, g), axis=0)
+        results.append(check_close(f"{name}: jax.grad of L vs (1/N) sum_i J_i^T grad_f l_i, P = {J.shape[2]}, N = 8",
+                                   chain, autodiff, atol=_NTK_TOL, relative=True,
+                                   detail=f"grad_theta f(x_i): {J.shape[2]} x {J.shape[1]}, grad_f l: {g.shape[1]} x 1"))
+    return results
+
+
+@claim(CHAPTER, "Under gradient flow d theta/dt = -grad L the outputs move by df(x)/dt = -(1/N) sum_i K(x, x_i) grad_f l_i",
+       equation="eq-output-ode", source_holds=True, where="Neural Tangent Kernel, output dynamics")
+def check_output_ode():
+    params, x, xt, fn = _setup(n1=8, n2=5)
+    ys = {"mse": jax.random.normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
+    results = []
+    for name, loss in LOSSES.items():
+        y = ys[name]
+        theta_dot = jax.tree_util.tree_map(jnp.negative, jax.grad(lambda p: empirical_loss(fn, p, x, y, loss))(params))
+        _, f_dot = jax.jvp(lambda p: fn(p, xt), (params,), (theta_dot,))  # chain rule: (df/dtheta) (dtheta/dt)
+        K = empirical_ntk(fn, params, xt, x)
+        predicted = kernel_output_velocity(K, loss_output_gradients(fn, params, x, y, loss))
+        results.append(check_close(f"{name}: df/dt by the chain rule (jvp) vs -(1/N) sum_i K(x, x_i) grad_f l_i on 5 new inputs",
+                                   predicted, f_dot, atol=_NTK_TOL, relative=True))
+    return results
+
+
+ETAS = np.logspace(-4, -1, 7)
+
+
+@functools.lru_cache(maxsize=None)
+def gd_remainders() -> dict:
+    """The remainders of :func:`gd_step_remainder` over :data:`ETAS`, for MSE and cross-entropy
+    (tanh network (3, 24, 16, 2), beta = 0.5, 8 training and 5 test inputs)."""
+    params, x, xt, fn = _setup(n1=8, n2=5)
+    ys = {"mse": jax.random.normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
+    K = empirical_ntk(fn, params, xt, x, strategy="jacobian")
+    return {name: gd_step_remainder(fn, params, x, ys[name], xt, ETAS, loss, kernel=K) for name, loss in LOSSES.items()}
+
+
+@claim(CHAPTER, "One gradient-descent step of size eta changes the outputs by -(eta/N) sum_i K(x, x_i) grad_f l_i + O(eta^2)",
+       equation="eq-gd-step")
+def check_gd_step():
+    rem = gd_remainders()
+    # the remainder is c2 eta^2 + c3 eta^3 + ...; over eta in [1e-4, 1e-1] the cubic term shifts the fitted
+    # slope by at most ~ eta_max c3/c2 (measured ~0.01 here); 0.1 allows for that, rounding is ~1e-16 << 1e-9
+    return [check_slope(f"{name}: log-log slope of the remainder vs eta in [1e-4, 1e-1] is 2", ETAS, r, 2.0, atol=0.1)
+            for name, r in rem.items()]
+
+
+@claim(CHAPTER, "K(x, x') = phi(x)^T phi(x') with phi(x) = grad_theta f(x), so the batch kernel is a PSD Gram matrix",
+       equation="eq-feature-map", source_holds=True, where="Neural Tangent Kernel, feature map")
+def check_feature_map_psd():
+    results = []
+    for widths, n in (((3, 24, 16, 2), 12), ((2, 3, 2), 20)):
+        params, x, _, fn = _setup(widths, n1=n)
+        phi = feature_map(fn, params, x)  # (N, P, o)
+        K = empirical_ntk(fn, params, x, strategy="layerwise", mlp_config=dict(activation="tanh", beta=0.5))
+        gram = jnp.einsum("apu,bpv->abuv", phi, phi)
+        results.append(check_close(f"widths {widths}: K vs phi(x)^T phi(x') from the feature map", K, gram, atol=_NTK_TOL, relative=True))
+        o = widths[-1]
+        M = np.asarray(jnp.reshape(jnp.transpose(K, (0, 2, 1, 3)), (n * o, n * o)))
+        eig = np.linalg.eigvalsh((M + M.T) / 2)
+        P = phi.shape[1]
+        # eigenvalues of a PSD matrix computed in float64 can dip below 0 by ~ size * u * lambda_max
+        tol = n * o * 2.0**-52 * float(eig[-1])
+        results.append(check_close(f"widths {widths}, N = {n}: smallest eigenvalue of the {n * o} x {n * o} Gram matrix is >= 0",
+                                   min(float(eig[0]), 0.0), 0.0, atol=tol,
+                                   detail=f"lambda_min {eig[0]:.2e}, lambda_max {eig[-1]:.3g}, P = {P}"))
+        if P < n * o:
+            rank = int(np.sum(eig > tol))
+            results.append(check_close(f"widths {widths}: rank of the Gram matrix is at most P = {P} < N n_L = {n * o}",
+                                       min(rank, P), rank, atol=0, detail=f"rank {rank}"))
+    return results

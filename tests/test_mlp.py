@@ -1,0 +1,153 @@
+"""Tests of ntkbook.mlp: the network against independent computations, bad inputs, and every claim."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntkbook import mlp
+
+
+@pytest.fixture(scope="module")
+def net():
+    ws = (4, 7, 5, 3)
+    return ws, mlp.init(jax.random.key(0), ws)
+
+
+def test_init_shapes_and_dtype(net):
+    ws, params = net
+    assert len(params) == len(ws) - 1
+    for l, layer in enumerate(params):
+        assert layer["w"].shape == (ws[l], ws[l + 1])
+        assert layer["b"].shape == (ws[l + 1],)
+        assert layer["w"].dtype == jnp.float64
+    p32 = mlp.init(jax.random.key(0), ws, dtype=jnp.float32)
+    assert p32[0]["w"].dtype == jnp.float32
+    assert mlp.widths_of(params) == ws
+
+
+def test_init_layers_use_different_keys(net):
+    _, params = net
+    assert not np.allclose(params[1]["w"][:3, :3], params[2]["w"][:3, :3])
+    assert not np.allclose(params[0]["b"][:5], params[1]["w"][0, :5])
+
+
+def test_apply_matches_manual_numpy(net):
+    ws, params = net
+    x = np.asarray(jax.random.normal(jax.random.key(1), (6, ws[0])))
+    a = x
+    for l, layer in enumerate(params):
+        z = a @ np.asarray(layer["w"]) / np.sqrt(ws[l]) + 0.3 * np.asarray(layer["b"])
+        a = np.tanh(z) if l + 1 < len(params) else z
+    np.testing.assert_allclose(mlp.apply(params, x, activation="tanh", beta=0.3), a, rtol=1e-13, atol=1e-13)
+
+
+def test_apply_single_input_and_callable(net):
+    ws, params = net
+    x = jax.random.normal(jax.random.key(2), (ws[0],))
+    out = mlp.apply(params, x, activation=jnp.sin)
+    assert out.shape == (ws[-1],)
+    np.testing.assert_allclose(out, mlp.apply(params, x[None], activation=jnp.sin)[0], atol=1e-14)
+
+
+def test_forward_collects_everything(net):
+    ws, params = net
+    x = jax.random.normal(jax.random.key(3), (2, ws[0]))
+    fwd = mlp.forward(params, x, activation="relu", beta=0.1)
+    assert [p.shape for p in fwd.pre] == [(2, n) for n in ws[1:]]
+    assert [a.shape for a in fwd.post] == [(2, n) for n in ws[:-1]]
+    np.testing.assert_allclose(fwd.post[1], jnp.maximum(fwd.pre[0], 0))
+    np.testing.assert_allclose(fwd.output, mlp.apply(params, x, activation="relu", beta=0.1))
+
+
+def test_identity_network_is_linear(net):
+    ws, params = net
+    x, y = jax.random.normal(jax.random.key(4), (2, ws[0]))
+    f = lambda v: mlp.apply(params, v, activation="identity")  # noqa: E731
+    np.testing.assert_allclose(f(2 * x + 3 * y), 2 * f(x) + 3 * f(y), atol=1e-12)
+
+
+def test_works_under_jit_and_grad(net):
+    ws, params = net
+    x = jnp.ones((3, ws[0]))
+    g = jax.jit(jax.grad(lambda p: jnp.sum(mlp.apply(p, x, activation="gelu", beta=0.5))))(params)
+    assert g[0]["w"].shape == (ws[0], ws[1])
+
+
+def test_num_params():
+    assert mlp.num_params((3, 5, 2)) == 4 * 5 + 6 * 2
+    assert mlp.num_params([1, 1]) == 2
+
+
+def test_second_moment_matches_formula():
+    x = jnp.linspace(-1, 1, 16)
+    est, se = mlp.second_moment(jax.random.key(7), (16, 3), x, beta=0.4, samples=3000)
+    assert abs(est - (float(x @ x) / 16 + 0.16)) < 5 * se
+
+
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda p: mlp.init(0, (2, 3)), TypeError, "key"),
+        (lambda p: mlp.init(jax.random.key(0), (2,)), ValueError, "widths"),
+        (lambda p: mlp.init(jax.random.key(0), (2, 0)), ValueError, "widths[1]"),
+        (lambda p: mlp.init(jax.random.key(0), "23"), TypeError, "widths"),
+        (lambda p: mlp.init(jax.random.key(0), (2, 3), dtype=jnp.int32), TypeError, "dtype"),
+        (lambda p: mlp.apply(p, jnp.ones((2, 5))), ValueError, "x"),
+        (lambda p: mlp.apply(p, jnp.ones((1, 2, 4))), ValueError, "x"),
+        (lambda p: mlp.apply(p, jnp.array([jnp.nan, 0, 0, 0])), ValueError, "x"),
+        (lambda p: mlp.apply(p, jnp.ones(4), activation="swish"), ValueError, "activation"),
+        (lambda p: mlp.apply(p, jnp.ones(4), activation=3), TypeError, "activation"),
+        (lambda p: mlp.apply(p, jnp.ones(4), beta=-1.0), ValueError, "beta"),
+        (lambda p: mlp.apply(p[:1] + p[2:], jnp.ones(4)), ValueError, "params[1]"),
+        (lambda p: mlp.apply({"w": 1}, jnp.ones(4)), TypeError, "params"),
+        (lambda p: mlp.apply([{"w": jnp.ones((4, 2)), "b": jnp.ones(3)}], jnp.ones(4)), ValueError, "params[0]['b']"),
+        (lambda p: mlp.num_params((3,)), ValueError, "widths"),
+        (lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(4)), ValueError, "xs[0]"),
+        (lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(3), parameterization="mup"), ValueError, "parameterization"),
+    ],
+)
+def test_bad_inputs(net, call, exc, word):
+    _, params = net
+    with pytest.raises(exc) as info:
+        call(params)
+    assert word in str(info.value)
+
+
+# --------------------------------------------------------------------------- one test per claim
+
+
+def test_claim_layer_count():
+    mlp.check_layer_count()
+
+
+def test_claim_layer_count_corrected():
+    mlp.check_layer_count_corrected()
+
+
+def test_claim_num_params():
+    mlp.check_num_params()
+
+
+def test_claim_forward_entrywise():
+    mlp.check_forward_entrywise()
+
+
+def test_claim_init_standard_normal():
+    mlp.check_init_standard_normal()
+
+
+def test_claim_first_layer_variance():
+    mlp.check_first_layer_variance()
+
+
+def test_claim_hidden_layer_variance():
+    mlp.check_hidden_layer_variance()
+
+
+def test_claim_standard_equivalence():
+    mlp.check_standard_equivalence()
+
+
+def test_claim_lipschitz():
+    mlp.check_lipschitz()

@@ -1,0 +1,164 @@
+"""Tests of ntkbook.ntk: the empirical NTK against independent computations, bad inputs, and every claim."""
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntkbook import mlp, ntk
+
+
+@pytest.fixture(scope="module")
+def net():
+    ws = (3, 10, 8, 2)
+    params = mlp.init(jax.random.key(0), ws)
+    x1 = jax.random.normal(jax.random.key(1), (4, 3))
+    x2 = jax.random.normal(jax.random.key(2), (3, 3))
+    fn = lambda p, x: mlp.apply(p, x, activation="tanh", beta=0.4)  # noqa: E731
+    return params, x1, x2, fn
+
+
+def _bruteforce(fn, params, x1, x2):
+    """K by jacrev of the whole batch over the flattened parameter vector (a different route from the module)."""
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    J1 = jax.jacrev(lambda t: fn(unravel(t), x1))(flat)  # (N1, o, P)
+    J2 = jax.jacrev(lambda t: fn(unravel(t), x2))(flat)
+    return np.einsum("aip,bjp->abij", np.asarray(J1), np.asarray(J2))
+
+
+@pytest.mark.parametrize("strategy", ["jacobian", "products", "layerwise", "auto"])
+@pytest.mark.parametrize("output", ["full", "trace", "diagonal"])
+def test_strategies_match_bruteforce(net, strategy, output):
+    params, x1, x2, fn = net
+    ref = _bruteforce(fn, params, x1, x2)
+    K = ntk.empirical_ntk(fn, params, x1, x2, strategy=strategy, output=output,
+                          mlp_config=dict(activation="tanh", beta=0.4) if strategy in ("layerwise", "auto") else None)
+    if output == "trace":
+        ref = np.trace(ref, axis1=2, axis2=3)
+    elif output == "diagonal":
+        ref = np.diagonal(ref, axis1=2, axis2=3)
+    np.testing.assert_allclose(K, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+def test_x2_none_and_small_chunks(net):
+    params, x1, _, fn = net
+    a = ntk.empirical_ntk(fn, params, x1, strategy="products", chunk=3)
+    b = ntk.empirical_ntk(fn, params, x1, x1, strategy="jacobian")
+    np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_mlp_ntk_and_layerwise(net):
+    params, x1, x2, _ = net
+    a = ntk.mlp_ntk(params, x1, x2, activation="tanh", beta=0.4)
+    b = ntk.layerwise_ntk(params, x1, x2, activation="tanh", beta=0.4)
+    c = ntk.mlp_ntk(params, x1, x2, activation="tanh", beta=0.4, strategy="jacobian")
+    np.testing.assert_allclose(a, b, atol=1e-13)
+    np.testing.assert_allclose(a, c, atol=1e-12)
+
+
+def test_one_layer_kernel_is_closed_form():
+    # L = 1: f = w^T x / sqrt(n0) + beta b, so K(x, x') = (x.x'/n0 + beta^2) I exactly
+    params = mlp.init(jax.random.key(3), (5, 3))
+    x = jax.random.normal(jax.random.key(4), (4, 5))
+    K = ntk.mlp_ntk(params, x, activation="relu", beta=0.7, strategy="jacobian")
+    expected = (np.asarray(x) @ np.asarray(x).T / 5 + 0.49)[:, :, None, None] * np.eye(3)
+    np.testing.assert_allclose(K, expected, atol=1e-13)
+
+
+def test_generic_pytree_apply_fn():
+    # any apply(params, x): a dict-parameterized quadratic model
+    params = {"a": jnp.array([1.0, -2.0]), "c": jnp.array(0.5)}
+    fn = lambda p, x: (x @ p["a"] + p["c"] * jnp.sum(x**2, axis=1))[:, None]  # noqa: E731
+    x = jnp.array([[1.0, 2.0], [0.5, -1.0]])
+    phi = np.concatenate([np.asarray(x), np.sum(np.asarray(x) ** 2, axis=1, keepdims=True)], axis=1)  # df/dtheta
+    for s in ("jacobian", "products"):
+        np.testing.assert_allclose(ntk.empirical_ntk(fn, params, x, strategy=s)[:, :, 0, 0], phi @ phi.T, atol=1e-13)
+
+
+def test_feature_map_shape(net):
+    params, x1, _, fn = net
+    assert ntk.feature_map(fn, params, x1).shape == (4, mlp.num_params((3, 10, 8, 2)), 2)
+
+
+def test_choose_strategy_and_costs():
+    assert ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100) == "jacobian"
+    assert ntk.choose_strategy(n1=10**4, n2=10**4, n_out=10, num_params=10**6) == "products"
+    assert ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100, mlp=True) == "layerwise"
+    ws = (16, 1024, 1024, 1)
+    P = mlp.num_params(ws)
+    j = ntk.strategy_cost("jacobian", n1=128, n2=128, n_out=1, num_params=P, widths=ws)
+    lw = ntk.strategy_cost("layerwise", n1=128, n2=128, n_out=1, num_params=P, widths=ws)
+    assert lw["flops"] < j["flops"] and lw["memory"] < j["memory"]
+
+
+def test_losses_and_velocity(net):
+    params, x1, _, fn = net
+    y = jnp.zeros((4, 2))
+    g = ntk.loss_output_gradients(fn, params, x1, y, ntk.mse_loss)
+    np.testing.assert_allclose(g, fn(params, x1), atol=1e-15)  # grad of |f - 0|^2 / 2 is f
+    ce = ntk.cross_entropy_loss(jnp.array([0.0, 0.0]), 1)
+    np.testing.assert_allclose(ce, np.log(2.0), atol=1e-15)
+    K = ntk.empirical_ntk(fn, params, x1)
+    v = ntk.kernel_output_velocity(K, g)
+    assert v.shape == (4, 2)
+
+
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, strategy="magic"), ValueError, "strategy"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, output="all"), ValueError, "output"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x[0]), ValueError, "x1"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, jnp.ones((2, 5))), ValueError, "x1 and x2"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, jnp.ones((0, 3))), ValueError, "x2"),
+        (lambda p, x, f: ntk.empirical_ntk("f", p, x), TypeError, "apply_fn"),
+        (lambda p, x, f: ntk.empirical_ntk(lambda q, z: z[:, 0], p, x), ValueError, "apply_fn"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, strategy="layerwise"), ValueError, "mlp_config"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, mlp_config={"act": "relu"}), ValueError, "mlp_config"),
+        (lambda p, x, f: ntk.empirical_ntk(f, p, x, chunk=0), ValueError, "chunk"),
+        (lambda p, x, f: ntk.empirical_ntk(f, {"a": "s"}, x), TypeError, "params"),
+        (lambda p, x, f: ntk.layerwise_ntk(p, x, activation="nope"), ValueError, "activation"),
+        (lambda p, x, f: ntk.layerwise_ntk(p, x, beta=-0.1), ValueError, "beta"),
+        (lambda p, x, f: ntk.layerwise_ntk(p, jnp.ones((2, 4))), ValueError, "x"),
+        (lambda p, x, f: ntk.strategy_cost("layerwise", n1=1, n2=1, n_out=1, num_params=3), ValueError, "widths"),
+        (lambda p, x, f: ntk.strategy_cost("fast", n1=1, n2=1, n_out=1, num_params=3), ValueError, "strategy"),
+        (lambda p, x, f: ntk.kernel_output_velocity(jnp.ones((2, 3, 2, 2)), jnp.ones((2, 2))), ValueError, "kernel"),
+    ],
+)
+def test_bad_inputs(net, call, exc, word):
+    params, x1, _, fn = net
+    with pytest.raises(exc) as info:
+        call(params, x1, fn)
+    assert word in str(info.value)
+
+
+# --------------------------------------------------------------------------- one test per claim
+
+
+def test_claim_strategies_agree():
+    ntk.check_strategies_agree()
+
+
+def test_claim_entrywise_formula():
+    ntk.check_entrywise_formula()
+
+
+def test_claim_cost_signature():
+    ntk.check_cost_signature()
+
+
+def test_claim_loss_gradient():
+    ntk.check_loss_gradient()
+
+
+def test_claim_output_ode():
+    ntk.check_output_ode()
+
+
+def test_claim_gd_step():
+    ntk.check_gd_step()
+
+
+def test_claim_feature_map_psd():
+    ntk.check_feature_map_psd()
