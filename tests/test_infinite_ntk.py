@@ -1,0 +1,137 @@
+"""Tests of ntkbook.infinite_ntk: the infinite-width kernels against independent computations and
+finite networks, bad inputs, and one test per registered claim of chapter 10."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntkbook import infinite_ntk as intk
+from ntkbook import mlp, nngp, ntk
+
+
+def _relu_ntk_reference(x1, x2, depth, beta):
+    n0 = x1.shape[1]
+    cov = x1 @ x2.T / n0 + beta**2
+    v1 = np.sum(x1**2, 1) / n0 + beta**2
+    v2 = np.sum(x2**2, 1) / n0 + beta**2
+    k = cov.copy()
+    for _ in range(depth - 1):
+        s = np.sqrt(np.outer(v1, v2))
+        th = np.arccos(np.clip(cov / s, -1, 1))
+        cov = s * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi) + beta**2
+        k = cov + k * (np.pi - th) / (2 * np.pi)
+        v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
+    return cov, k
+
+
+@pytest.fixture
+def pts():
+    k1, k2 = jax.random.split(jax.random.key(5))
+    return np.asarray(jax.random.normal(k1, (6, 3))), np.asarray(jax.random.normal(k2, (3, 3)))
+
+
+def test_relu_matches_numpy_reference(pts):
+    x1, x2 = pts
+    for depth, beta in [(1, 0.2), (2, 0.0), (5, 0.3)]:
+        s, k = intk.infinite_width_kernels(x1, x2, depth=depth, beta=beta)
+        rs, rk = _relu_ntk_reference(x1, x2, depth, beta)
+        np.testing.assert_allclose(s, rs, atol=1e-12)
+        np.testing.assert_allclose(k, rk, atol=1e-12)
+
+
+def test_identity_closed_form(pts):
+    # σ = id: Σ^(l) = x·x'/n0 + l β², K^(L) = sum_l Σ^(l) = L x·x'/n0 + β² L(L+1)/2
+    x1, x2 = pts
+    L, b = 4, 0.5
+    s, k = intk.infinite_width_kernels(x1, x2, depth=L, activation="identity", beta=b)
+    np.testing.assert_allclose(s, x1 @ x2.T / 3 + L * b**2, atol=1e-12)
+    np.testing.assert_allclose(k, L * x1 @ x2.T / 3 + b**2 * L * (L + 1) / 2, atol=1e-12)
+
+
+def test_nngp_part_agrees_with_nngp_module(pts):
+    x1, x2 = pts
+    s, _ = intk.infinite_width_kernels(x1, x2, depth=3, activation="erf", beta=0.1)
+    np.testing.assert_allclose(s, nngp.nngp_kernel(x1, x2, depth=3, activation="erf", beta=0.1), atol=1e-13)
+
+
+def test_jit_partial_and_traced_beta(pts):
+    x1, x2 = pts
+    f = jax.jit(functools.partial(intk.infinite_width_kernels, depth=3, activation="relu", beta=0.1))
+    a = f(x1, x2)
+    b = intk.infinite_width_kernels(x1, x2, depth=3, beta=0.1)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-14)
+    g = jax.jit(lambda x, beta: intk.infinite_width_kernels(x, depth=2, beta=beta)[1])
+    np.testing.assert_allclose(g(x1, 0.1), intk.infinite_width_kernels(x1, depth=2, beta=0.1)[1], atol=1e-14)
+
+
+def test_dtype_follows_inputs(pts):
+    x1, _ = pts
+    s, k = intk.infinite_width_kernels(x1.astype(np.float32), depth=3)
+    assert s.dtype == jnp.float32 and k.dtype == jnp.float32
+    assert intk.infinite_width_kernels(x1, depth=3)[1].dtype == jnp.float64
+
+
+def test_finite_width_identity_matches_layerwise_ntk():
+    x = intk.chapter_inputs()
+    p = mlp.init(jax.random.key(7), (4, 5, 6, 2))
+    a = intk.finite_width_ntk(p, x, activation="erf", beta=0.2)
+    b = ntk.layerwise_ntk(p, x, activation="erf", beta=0.2)
+    np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_source_formula_with_everything_corrected_is_the_identity():
+    x = intk.chapter_inputs()
+    p = mlp.init(jax.random.key(8), (4, 6, 3))
+    a = intk.source_entrywise_ntk(p, x, activation="tanh", beta=0.4, output_indices=False, bias_inside=False, same_input=False)
+    np.testing.assert_allclose(a, intk.finite_width_ntk(p, x, activation="tanh", beta=0.4), atol=1e-12)
+
+
+def test_wide_network_close_to_limit():
+    x = intk.chapter_inputs()
+    p = mlp.init(jax.random.key(9), (4, 2048, 1))
+    emp = ntk.layerwise_ntk(p, x, activation="relu", beta=0.1)[:, :, 0, 0]
+    _, k = intk.infinite_width_kernels(x, depth=2, beta=0.1)
+    # one hidden layer: relative fluctuation ~ a few / sqrt(2048) ~ 5%
+    assert float(jnp.linalg.norm(emp - k) / jnp.linalg.norm(k)) < 0.15
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(depth=0), ValueError, "depth"),
+        (dict(depth=None), TypeError, "depth"),
+        (dict(depth=2, activation="swish"), ValueError, "activation"),
+        (dict(depth=2, beta=-0.1), ValueError, "beta"),
+        (dict(depth=2, beta="big"), TypeError, "beta"),
+        (dict(depth=2, activation="tanh", nodes=500), ValueError, "nodes"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        intk.infinite_width_kernels(np.ones((2, 3)), **kwargs)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="x1 and x2"):
+        intk.infinite_width_kernels(np.ones((2, 3)), np.ones((2, 4)), depth=2)
+    with pytest.raises(ValueError, match="x2 must be finite"):
+        intk.infinite_width_kernels(np.ones((2, 3)), np.array([[1.0, np.inf, 0.0]]), depth=2)
+    with pytest.raises(ValueError, match="x1"):
+        intk.infinite_width_kernels(np.ones((2, 3, 1)), depth=2)
+    with pytest.raises(TypeError, match="x1"):
+        intk.infinite_width_kernels("abc", depth=2)
+    with pytest.raises(ValueError, match="params"):
+        intk.finite_width_ntk(mlp.init(jax.random.key(0), (3, 2)), np.ones((2, 3)))
+
+
+# --------------------------------------------------------------------------- one test per claim
+
+CLAIMS = [name for name in dir(intk) if name.startswith("check_") and hasattr(getattr(intk, name), "claim")]
+
+
+@pytest.mark.parametrize("name", CLAIMS)
+def test_claim(name):
+    getattr(intk, name)()  # raises ClaimFailed if it does not come out as expected

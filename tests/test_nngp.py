@@ -1,0 +1,156 @@
+"""Tests of ntkbook.nngp: the NNGP kernel maps against independent computations, bad inputs, and
+one test per registered claim of chapter 9."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntkbook import nngp
+
+
+def _relu_reference(x1, x2, depth, beta):
+    """Straightforward numpy arc-cosine recursion (arccos of a clipped correlation)."""
+    n0 = x1.shape[1]
+    cov = x1 @ x2.T / n0 + beta**2
+    v1 = np.sum(x1**2, 1) / n0 + beta**2
+    v2 = np.sum(x2**2, 1) / n0 + beta**2
+    for _ in range(depth - 1):
+        s = np.sqrt(np.outer(v1, v2))
+        th = np.arccos(np.clip(cov / s, -1, 1))
+        cov = s * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi) + beta**2
+        v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
+    return cov
+
+
+@pytest.fixture
+def pts():
+    k1, k2 = jax.random.split(jax.random.key(0))
+    return np.asarray(jax.random.normal(k1, (5, 3))), np.asarray(jax.random.normal(k2, (4, 3)))
+
+
+def test_relu_matches_numpy_reference(pts):
+    x1, x2 = pts
+    for depth, beta in [(1, 0.0), (2, 0.3), (4, 0.1)]:
+        got = nngp.nngp_kernel(x1, x2, depth=depth, beta=beta)
+        np.testing.assert_allclose(got, _relu_reference(x1, x2, depth, beta), rtol=0, atol=1e-12)
+
+
+def test_identity_activation_adds_beta_squared_per_layer(pts):
+    x1, x2 = pts
+    got = nngp.nngp_kernel(x1, x2, depth=4, activation="identity", beta=0.5)
+    np.testing.assert_allclose(got, x1 @ x2.T / 3 + 4 * 0.25, atol=1e-12)
+
+
+def test_erf_matches_williams_formula_by_hand():
+    v1, v2, c = 0.7, 1.3, 0.4
+    m = nngp.kernel_map(jnp.array([[c]]), jnp.array([v1]), jnp.array([v2]), activation="erf")
+    want = 2 / np.pi * np.arcsin(2 * c / np.sqrt((1 + 2 * v1) * (1 + 2 * v2)))
+    want_dot = 4 / np.pi / np.sqrt((1 + 2 * v1) * (1 + 2 * v2) - 4 * c**2)
+    assert float(m.sigma[0, 0]) == pytest.approx(want, abs=1e-14)
+    assert float(m.sigma_dot[0, 0]) == pytest.approx(want_dot, abs=1e-14)
+
+
+def test_quadrature_of_a_callable_identity_is_exact(pts):
+    x1, x2 = pts
+    lin = lambda t: 2.0 * t  # noqa: E731  not a named activation: goes through quadrature
+    got = nngp.nngp_kernel(x1, x2, depth=3, activation=lin, nodes=4)
+    np.testing.assert_allclose(got, 16 * x1 @ x2.T / 3, atol=1e-12)
+
+
+def test_quadrature_tanh_agrees_with_monte_carlo():
+    z = jax.random.normal(jax.random.key(1), (200_000, 2))
+    mc = nngp.monte_carlo_kernel(z, np.array([[0.8, 1.2, 0.5]]), activation="tanh")
+    m = nngp.kernel_map(jnp.array([[0.5]]), jnp.array([0.8]), jnp.array([1.2]), activation="tanh")
+    assert abs(float(m.sigma[0, 0]) - mc["sigma"][0]) < 5 * mc["sigma_se"][0]
+    assert abs(float(m.sigma_dot[0, 0]) - mc["sigma_dot"][0]) < 5 * mc["sigma_dot_se"][0]
+
+
+def test_symmetric_and_x2_none_consistent(pts):
+    x1, _ = pts
+    a = nngp.nngp_kernel(x1, depth=3, beta=0.2)
+    b = nngp.nngp_kernel(x1, x1, depth=3, beta=0.2)
+    np.testing.assert_allclose(a, a.T, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_relu_diagonal_and_zero_norm_exact():
+    x = np.array([[1.0, 2.0, -1.0], [0.0, 0.0, 0.0], [-2.0, -4.0, 2.0]])
+    k = np.asarray(nngp.nngp_kernel(x, depth=5))
+    np.testing.assert_array_equal(k[1], 0.0)
+    assert k[0, 0] == pytest.approx(6 / 3 / 16, abs=1e-15)
+    k2 = np.asarray(nngp.nngp_kernel(x, depth=2))
+    assert k2[0, 2] == pytest.approx(0.0, abs=1e-15)  # anti-parallel: E[relu(u) relu(-2u)] = 0
+
+
+def test_gradients_finite_at_degenerate_inputs():
+    x = jnp.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])
+    g = jax.grad(lambda p: jnp.sum(nngp.nngp_kernel(p, depth=3)))(x)
+    assert bool(jnp.all(jnp.isfinite(g)))
+
+
+def test_jit_and_dtype(pts):
+    x1, x2 = pts
+    f = jax.jit(functools.partial(nngp.nngp_kernel, depth=3, beta=0.1))
+    np.testing.assert_allclose(f(x1, x2), nngp.nngp_kernel(x1, x2, depth=3, beta=0.1), atol=1e-14)
+    assert nngp.nngp_kernel(x1.astype(np.float32), depth=2).dtype == jnp.float32
+    assert nngp.nngp_kernel(x1, depth=2).dtype == jnp.float64
+
+
+def test_sample_networks_shapes_and_hidden_covariance():
+    x = nngp.chapter_inputs()
+    out, sh = nngp.sample_networks(jax.random.key(2), x, widths=(4, 8, 3), seeds=5, beta=0.1)
+    assert out.shape == (5, 3, 3) and sh.shape == (5, 3, 3)
+    params = jax.tree_util.tree_map(lambda a: a[0], nngp.draw_networks(jax.random.key(2), (4, 8, 3), 5))
+    np.testing.assert_allclose(nngp.hidden_covariance(params, x, beta=0.1), sh[0], atol=1e-12)
+
+
+def test_truncate_keeps_leading_units():
+    params = nngp.draw_networks(jax.random.key(3), (4, 10, 10, 2), 3)
+    small = nngp.truncate(params, 6)
+    assert [l["w"].shape for l in small] == [(3, 4, 6), (3, 6, 6), (3, 6, 2)]
+    np.testing.assert_array_equal(small[1]["w"], params[1]["w"][:, :6, :6])
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(depth=0), ValueError, "depth"),
+        (dict(depth=2.5), TypeError, "depth"),
+        (dict(depth=2, activation="softsign"), ValueError, "activation"),
+        (dict(depth=2, activation=3), TypeError, "activation"),
+        (dict(depth=2, beta=-1.0), ValueError, "beta"),
+        (dict(depth=2, nodes=0), ValueError, "nodes"),
+        (dict(depth=2, nodes=1000), ValueError, "nodes"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        nngp.nngp_kernel(np.ones((2, 3)), **kwargs)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="x1"):
+        nngp.nngp_kernel(np.ones(3), depth=2)
+    with pytest.raises(ValueError, match="x1 and x2"):
+        nngp.nngp_kernel(np.ones((2, 3)), np.ones((2, 4)), depth=2)
+    with pytest.raises(ValueError, match="x1 must be finite"):
+        nngp.nngp_kernel(np.array([[np.nan, 1.0]]), depth=2)
+    with pytest.raises(ValueError, match="cov"):
+        nngp.kernel_map(jnp.ones((2, 2)), jnp.ones(3), jnp.ones(2))
+    with pytest.raises(ValueError, match="v1 and v2"):
+        nngp.kernel_map(jnp.ones((1, 1)), -jnp.ones(1), jnp.ones(1))
+    with pytest.raises(ValueError, match="method"):
+        nngp.kernel_map(jnp.ones((1, 1)), jnp.ones(1), jnp.ones(1), method="exact")
+
+
+# --------------------------------------------------------------------------- one test per claim
+
+CLAIMS = [name for name in dir(nngp) if name.startswith("check_") and hasattr(getattr(nngp, name), "claim")]
+
+
+@pytest.mark.parametrize("name", CLAIMS)
+def test_claim(name):
+    getattr(nngp, name)()  # raises ClaimFailed if it does not come out as expected
