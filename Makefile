@@ -11,13 +11,14 @@ export JAX_PLATFORMS ?= cpu
 export PYTHONHASHSEED := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv book test test-fast nbval verify execute lab serve bench clean
+.PHONY: help venv book test test-fast nbval verify execute reproduce lab serve bench clean distclean
 
 help:
 	@echo "make book      build the HTML book into _build/html (warnings are errors)"
 	@echo "make test      run every test: unit, property, nbval, hygiene, build, browser"
 	@echo "make verify    run every registered claim (python -m ntkbook verify)"
 	@echo "make execute   re-execute notebooks in place (NB=book/xx.ipynb for one)"
+	@echo "make reproduce execute every notebook twice and show that the outputs are identical"
 	@echo "make lab       JupyterLab on the book, with MyST rendering"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make bench     run the benchmarks (not part of make test)"
@@ -54,6 +55,9 @@ verify: $(STAMP)
 NB ?= $(wildcard book/*.ipynb)
 execute: $(STAMP)
 	$(BIN)/python -m ntkbook.notebook $(NB)
+
+reproduce: $(STAMP)
+	$(BIN)/python tools/reproduce.py $(NB)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root,)

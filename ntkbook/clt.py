@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
-from .validate import as_array, as_callable, positive_float, positive_int, prng_key
+from .validate import as_array, as_callable, is_concrete, positive_float, positive_int, prng_key
 
 CHAPTER = "03-clt"
 
@@ -108,13 +108,18 @@ def sample_means(sampler: Sampler, sizes, reps: int, *, key, batch_size: int = 2
       shape ``(R, m)`` (scalar draws) or ``(R, m, d)`` (vector draws).
     """
     sampler = as_callable(sampler, "sampler")
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a sequence of positive integers, got {type(sizes).__name__}")
     sizes = tuple(positive_int(int(n) if isinstance(n, np.integer) else n, "sizes") for n in sizes)
     if not sizes:
         raise ValueError("sizes must hold at least one sample size")
     reps = positive_int(reps, "reps")
     batch_size = positive_int(batch_size, "batch_size")
     key = prng_key(key)
-    return _sample_means(sampler, sizes, reps, min(batch_size, reps), key)
+    out = _sample_means(sampler, sizes, reps, min(batch_size, reps), key)
+    if is_concrete(out) and not bool(jnp.all(jnp.isfinite(out))):
+        raise ValueError("sampler must return finite draws, got non-finite sample means (nan or inf)")
+    return out
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
@@ -131,9 +136,13 @@ def _sample_means(sampler, sizes, reps, batch_size, key):
 def moments(x) -> dict[str, jax.Array]:
     """Mean, variance (1/R), skewness and excess kurtosis of samples along axis 0."""
     x = as_array(x, "x")
+    if x.ndim == 0 or x.shape[0] < 2:
+        raise ValueError(f"x must have at least 2 samples along axis 0, got shape {x.shape}")
     m = x.mean(axis=0)
     c = x - m
     v = (c**2).mean(axis=0)
+    if is_concrete(v) and not bool(jnp.all(v > 0)):
+        raise ValueError("x must not be constant along axis 0 (zero variance: skewness and kurtosis are undefined)")
     return {"mean": m, "var": v, "skew": (c**3).mean(axis=0) / v**1.5, "exkurt": (c**4).mean(axis=0) / v**2 - 3.0}
 
 
@@ -168,10 +177,15 @@ def propagated_slope_stderr(x, rel_stderr) -> float:
     """Standard error of a log-log OLS slope when ``log y_i`` has independent errors of standard
     deviation ``rel_stderr[i]`` (the relative standard error of ``y_i``):
     ``sqrt(sum_i w_i^2 s_i^2)``, ``w_i = (log x_i - mean) / sum_j (log x_j - mean)^2``."""
-    lx = np.log(np.asarray(as_array(x, "x", ndim=1)))
+    xv = np.asarray(as_array(x, "x", ndim=1))
+    if not np.all(xv > 0) or np.unique(xv).size < 2:
+        raise ValueError(f"x must hold positive values, at least two distinct (a log-log fit), got {xv}")
+    lx = np.log(xv)
     s = np.asarray(as_array(rel_stderr, "rel_stderr", ndim=1))
     if s.shape != lx.shape:
         raise ValueError(f"rel_stderr must have the shape of x {lx.shape}, got {s.shape}")
+    if np.any(s < 0):
+        raise ValueError("rel_stderr must be >= 0")
     w = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
     return float(np.sqrt(np.sum(w**2 * s**2)))
 

@@ -349,6 +349,8 @@ def covariance_stderr(K, num_samples: int) -> jax.Array:
     """
     K = _matrix(K, "K")
     num_samples = positive_int(num_samples, "num_samples")
+    if is_concrete(K) and float(np.min(np.diag(np.asarray(K)))) < 0:
+        raise ValueError(f"K must be a covariance (diagonal >= 0), got smallest diagonal entry {float(np.min(np.diag(np.asarray(K)))):.3g}")
     return _cov_se_core(K, num_samples)
 
 

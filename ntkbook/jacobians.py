@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .claims import check_close, check_slope, check_symbolic, claim
-from .validate import as_array, as_callable
+from .validate import as_array, as_callable, positive_float
 
 CHAPTER = "01-jacobians"
 
@@ -93,8 +93,7 @@ def finite_difference_jacobian(f: Fn, x: jax.Array, *, step: float | None = None
     f, x, out_shape = _prepare(f, x)
     if step is None:
         step = float(jnp.finfo(x.dtype).eps ** (1 / 3)) * max(1.0, float(jnp.max(jnp.abs(x))))
-    if not (isinstance(step, (int, float)) and np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a positive finite number, got {step!r}")
+    step = positive_float(step, "step")
     n = x.shape[0]
     m = out_shape[0] if out_shape else 1
     basis = jnp.eye(n, dtype=x.dtype) * step
@@ -106,8 +105,16 @@ def finite_difference_error_bound(step: float, *, third_derivative: float, value
     """Bound on the central-difference error for one entry: ``h^2 M3 / 6 + eps M0 / h``.
 
     ``third_derivative`` bounds ``|d^3 f_i / dx_j^3|`` near ``x`` and ``value`` bounds
-    ``|f_i|`` there (rounding in the two evaluations of ``f``).
+    ``|f_i|`` there (rounding in the two evaluations of ``f``). ``step`` may be an array of steps
+    (all > 0); the bound is then elementwise.
     """
+    h = np.asarray(as_array(step, "step"))
+    if not np.all(h > 0):
+        raise ValueError(f"step must be > 0, got min {float(np.min(h)) if h.size else 'empty'}")
+    third_derivative = positive_float(third_derivative, "third_derivative", allow_zero=True)
+    value = positive_float(value, "value", allow_zero=True)
+    eps = positive_float(eps, "eps")
+    step = h if h.ndim else float(h)
     return step**2 * third_derivative / 6 + eps * value / step
 
 
@@ -134,6 +141,9 @@ def chain_rule_jacobian(g: Fn, f: Fn, x: jax.Array) -> jax.Array:
     """``J_g(f(x)) @ J_f(x)``: the Jacobian of ``g o f`` at ``x`` as a product, shape ``(k, n)``."""
     f, x, _ = _prepare(f, x)
     g = as_callable(g, "g")
+    out = jax.eval_shape(g, jax.eval_shape(f, x))
+    if not hasattr(out, "shape") or len(out.shape) > 1:
+        raise ValueError(f"g must map a vector to a scalar or a vector, got output shape {getattr(out, 'shape', out)}")
     return jacobian(g, f(x)) @ jacobian(f, x)
 
 

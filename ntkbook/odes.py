@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .claims import check_close, check_slope, check_symbolic, claim
-from .validate import as_array, as_callable, is_concrete, positive_float, positive_int
+from .validate import as_array, as_callable, is_concrete, positive_float, positive_int, prng_key
 
 CHAPTER = "02-odes"
 
@@ -98,6 +98,9 @@ def integrate(rhs: Rhs, y0, ts, *args, method: str = "rk4", steps: int = 16, rto
         raise ValueError(f"ts must hold at least 2 times (the initial time and one more), got shape {ts.shape}")
     if is_concrete(ts) and not bool(jnp.all(jnp.diff(ts) > 0)):
         raise ValueError("ts must be strictly increasing")
+    for i, arg in enumerate(args):
+        if is_concrete(arg) and isinstance(arg, (int, float, np.number, np.ndarray, jax.Array)):
+            as_array(arg, f"args[{i}]")  # finite: a nan parameter would give nan trajectories silently
     out = jax.eval_shape(rhs, y0, ts[0], *args)
     if getattr(out, "shape", None) != y0.shape:
         raise ValueError(f"rhs(y, t) must return the shape of y0 {y0.shape}, got {getattr(out, 'shape', out)}")
@@ -188,7 +191,15 @@ def linear_flow(A, g0, ts, *, tol: float = 1e-10) -> jax.Array:
         scale = max(1.0, float(np.max(np.abs(lam))))
         if float(lam[0]) < -tol * scale:
             raise ValueError(f"A must be positive semi-definite, got smallest eigenvalue {float(lam[0]):.3e}")
-    return _linear_flow(A, g0, ts)
+    return _finite_flow(_linear_flow(A, g0, ts), ts)
+
+
+def _finite_flow(g: jax.Array, ts: jax.Array) -> jax.Array:
+    """Refuse a trajectory that overflowed (e.g. ``t`` far below 0, where ``e^{-A t}`` grows)."""
+    if is_concrete(g) and not bool(jnp.all(jnp.isfinite(g))):
+        raise ValueError(f"ts gives exp(-A t) g0 beyond the float range (non-finite result), ts in "
+                         f"[{float(jnp.min(ts)):.3g}, {float(jnp.max(ts)):.3g}]")
+    return g
 
 
 @jax.jit
@@ -214,7 +225,7 @@ def expm_flow(A, g0, ts) -> jax.Array:
     if g0.shape[0] != A.shape[0]:
         raise ValueError(f"g0 must have {A.shape[0]} rows to match A of shape {A.shape}, got shape {g0.shape}")
     ts = as_array(ts, "ts", ndim=(0, 1))
-    return _expm_flow(A, g0, ts)
+    return _finite_flow(_expm_flow(A, g0, ts), ts)
 
 
 @jax.jit
@@ -253,9 +264,11 @@ def psd_example(*, key=None, n: int = 5, rank: int = 3) -> jax.Array:
     """A symmetric PSD ``n x n`` matrix of rank ``rank``: ``B B^T / rank`` with ``B`` standard
     normal ``(n, rank)``; for ``rank < n`` it has ``n - rank`` zero eigenvalues (semi-definite,
     like an NTK Gram matrix with more data points than features)."""
-    key = jax.random.key(0) if key is None else key
+    key = jax.random.key(0) if key is None else prng_key(key)
     n = positive_int(n, "n")
     rank = positive_int(rank, "rank")
+    if rank > n:
+        raise ValueError(f"rank must be <= n = {n}, got {rank}")
     B = jax.random.normal(key, (n, rank), dtype=jnp.float64)
     return B @ B.T / rank
 
@@ -270,6 +283,7 @@ def commuting_example(A0) -> Callable[[jax.Array], jax.Array]:
 def commuting_example_integral(A0, t) -> jax.Array:
     """``int_0^t A(s) ds`` for :func:`commuting_example`."""
     A0 = _check_symmetric_psd(A0, 1e-10)
+    t = as_array(t, "t", ndim=0)
     return (t + 1.0 - jnp.cos(t)) * A0 + 0.25 * t**2 * A0 @ A0
 
 
