@@ -48,7 +48,7 @@ __all__ = [
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation", "nodes"))
 def _kernels(x1, x2, beta, *, depth, activation, nodes):
-    fmap = _nngp._map_fn(activation, nodes)
+    fmap = _nngp.symmetric_map(_nngp._map_fn(activation, nodes), x2 is None and not isinstance(_nngp._canonical(activation), str))
     cov, v1, v2 = _nngp._input_covariance(x1, x2, beta)
     b2 = jnp.asarray(beta, cov.dtype) ** 2
 

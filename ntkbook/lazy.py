@@ -81,6 +81,7 @@ def apply(params: list, x: jax.Array, *, parameterization: str = "ntk", activati
     if x.shape[1] != widths[0]:
         raise ValueError(f"x must have n_0 = {widths[0]} columns, got shape {x.shape}")
     _act.get(activation, "activation")
+    beta = _mlp._check_beta(beta)
     n = widths[1]
     scale = n**-0.5 if parameterization == "ntk" else 1.0 / n
     return _scaled(params, x, scale, activation, beta)

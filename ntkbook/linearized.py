@@ -268,19 +268,19 @@ def _spectral_factors(lam: jax.Array, a: float, t: jax.Array, discrete: bool) ->
     return decay, resolvent
 
 
-def _times(times: Any, discrete: bool) -> jax.Array:
+def _times(times: Any, discrete: bool, name: str = "times") -> jax.Array:
     if isinstance(times, jax.core.Tracer):
         return jnp.atleast_1d(times)
     try:
         t = np.atleast_1d(np.asarray(times, dtype=np.float64))
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"times must be a number or a 1-D array of numbers, got {type(times).__name__}") from exc
+        raise TypeError(f"{name} must be a number or a 1-D array of numbers, got {type(times).__name__}") from exc
     if t.ndim != 1:
-        raise ValueError(f"times must be a number or a 1-D array, got shape {t.shape}")
+        raise ValueError(f"{name} must be a number or a 1-D array, got shape {t.shape}")
     if np.any(np.isnan(t)) or np.any(t < 0):
-        raise ValueError("times must be non-negative (inf allowed for t -> infinity)")
+        raise ValueError(f"{name} must be non-negative (inf allowed for t -> infinity)")
     if discrete and np.any((t != np.round(t)) & np.isfinite(t)):
-        raise ValueError("times must be whole numbers of steps when discrete=True")
+        raise ValueError(f"{name} must be whole numbers of steps when discrete=True")
     return jnp.asarray(t)
 
 
@@ -312,8 +312,11 @@ def mse_dynamics(kernel: jax.Array, f0: jax.Array, y: jax.Array, *, learning_rat
 
     References: :cite:`lee2019wide` (eqs. 9--11), :cite:`jacot2018ntk`.
     """
+    y = _as_array(y, "y", ndim=2)
+    n, n_out = y.shape
     f0 = _as_array(f0, "f0", ndim=2)
-    n, n_out = f0.shape
+    if f0.shape != (n, n_out):
+        raise ValueError(f"f0 must have the shape of y {(n, n_out)}, got {f0.shape}")
     y = _targets(y, "y", n, n_out)
     k, scalar = _flatten_kernel(kernel, "kernel", n, n, n_out)
     if is_concrete(k) and not bool(jnp.allclose(k, k.T, rtol=1e-10, atol=1e-12 * float(jnp.max(jnp.abs(k))))):
@@ -382,7 +385,7 @@ def ntk_gp(nngp_test_test: jax.Array, nngp_test_train: jax.Array, nngp_train_tra
     if y.shape[0] != n:
         raise ValueError(f"y must have N = {n} rows, got shape {y.shape}")
     lr = positive_float(learning_rate, "learning_rate")
-    t = _times(time, discrete)
+    t = _times(time, discrete, "time")
     if t.shape != (1,):
         raise ValueError(f"time must be a single number, got shape {t.shape}")
     lam, v = jnp.linalg.eigh(k_xx)

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import activations as _act
-from .validate import as_array, positive_float, positive_int, prng_key
+from .validate import is_concrete, as_array, positive_float, positive_int, prng_key
 
 CHAPTER = "07-notation"
 
@@ -153,8 +153,20 @@ def _as_input(x: Any) -> jax.Array:
         return as_array(x, "x", ndim=(1, 2), finite=False)
 
 
+def _check_finite_params(params) -> None:
+    for l, layer in enumerate(params):
+        for k in ("w", "b"):
+            leaf = layer[k]
+            if is_concrete(leaf):
+                with jax.ensure_compile_time_eval():
+                    ok = bool(jnp.all(jnp.isfinite(jnp.asarray(leaf))))
+                if not ok:
+                    raise ValueError(f"params[{l}]['{k}'] must be finite, got non-finite values (nan or inf)")
+
+
 def _prepare(params, x, activation, beta):
     widths = widths_of(params)
+    _check_finite_params(params)
     x = _as_input(x)
     if x.shape[-1] != widths[0]:
         raise ValueError(f"x must have last dimension n_0 = {widths[0]}, got shape {x.shape}")

@@ -176,10 +176,17 @@ def erf_map(cov: jax.Array, v1: jax.Array, v2: jax.Array) -> KernelMap:
     the second from ``σ'(t) = (2/sqrt π) exp(-t²)`` and ``E[exp(-u² - v²)] = det(I + 2Λ)^(-1/2)``.
     """
     a1, a2 = 1 + 2 * v1, 1 + 2 * v2
-    prod = _outer_var(a1, a2)
-    arg = jnp.clip(2 * cov / jnp.sqrt(prod), -1.0, 1.0)
-    sigma = (2 / jnp.pi) * jnp.arcsin(arg)
-    sigma_dot = (4 / jnp.pi) / jnp.sqrt(prod - 4 * cov**2)
+    # sqrt(a1 a2) as a product of square roots, and det(I + 2Λ)/(a1 a2) written without the
+    # cancellation of a1 a2 - 4 cov² (which loses everything, or overflows, at large norms):
+    # with i = 1/a, h = v/a (so 4 h1 h2 = (1 - i1)(1 - i2)) and c the correlation,
+    # det/(a1 a2) = i1 + (1 - i1) i2 + 4 h1 h2 (1 - c)(1 + c).
+    r = jnp.sqrt(a1)[:, None] * jnp.sqrt(a2)[None, :]
+    sigma = (2 / jnp.pi) * jnp.arcsin(jnp.clip(2 * cov / r, -1.0, 1.0))
+    c, _ = correlation(cov, v1, v2)
+    i1, i2 = (1 / a1)[:, None], (1 / a2)[None, :]
+    h1, h2 = (v1 / a1)[:, None], (v2 / a2)[None, :]
+    q = i1 + (1 - i1) * i2 + 4 * (h1 * (1 - c)) * ((1 + c) * h2)
+    sigma_dot = (4 / jnp.pi) / (r * jnp.sqrt(q))
     var1 = (2 / jnp.pi) * jnp.arcsin(2 * v1 / a1)
     var2 = (2 / jnp.pi) * jnp.arcsin(2 * v2 / a2)
     return KernelMap(sigma, sigma_dot, var1, var2)
@@ -242,6 +249,15 @@ def _canonical(activation: Any) -> str | Callable:
     """A closed-form name, or the activation callable for quadrature (validated)."""
     fn = _act.get(activation, "activation")
     name = _act.name_of(fn)
+    if name is None:
+        probe = jax.ShapeDtypeStruct((2, 3), jnp.float32)
+        try:
+            out = jax.eval_shape(fn, probe)
+        except Exception as exc:  # noqa: BLE001 - any failure on a plain array means it is unusable
+            raise ValueError(f"activation must be an elementwise function of an array, calling it failed: {exc}") from exc
+        if getattr(out, "shape", None) != probe.shape:
+            raise ValueError(f"activation must be elementwise (output shape = input shape), got shape "
+                             f"{getattr(out, 'shape', None)} for input shape {probe.shape}")
     return name if name in _CLOSED else fn
 
 
@@ -273,6 +289,11 @@ def kernel_map(cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any 
         raise ValueError("v1 and v2 must be variances (>= 0)")
     dtype = jnp.result_type(cov, v1, v2)
     cov, v1, v2 = cov.astype(dtype), v1.astype(dtype), v2.astype(dtype)
+    if is_concrete(cov) and is_concrete(v1) and is_concrete(v2):
+        # Cauchy-Schwarz: |cov| <= sqrt(v1 v2), up to rounding in how cov was computed.
+        bound = jnp.sqrt(v1[:, None] * v2[None, :]) * (1 + 64 * jnp.finfo(dtype).eps)
+        if bool(jnp.any(jnp.abs(cov) > bound)):
+            raise ValueError("cov must satisfy |cov| <= sqrt(v1 v2) (a covariance of two Gaussians), got a larger entry")
     act = _canonical(activation)
     if method == "closed" and not isinstance(act, str):
         raise ValueError(f"activation has no closed form here (closed forms: {', '.join(CLOSED_FORMS)}); use method='quadrature'")
@@ -360,13 +381,27 @@ def input_covariance(x1: jax.Array, x2: jax.Array | None = None, *, beta: float 
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation", "nodes"))
 def _nngp(x1, x2, beta, *, depth, activation, nodes):
-    fmap = _map_fn(activation, nodes)
+    fmap = symmetric_map(_map_fn(activation, nodes), x2 is None and not isinstance(_canonical(activation), str))
     cov, v1, v2 = _input_covariance(x1, x2, beta)
     b2 = jnp.asarray(beta, cov.dtype) ** 2
     for _ in range(depth - 1):
         m = fmap(cov, v1, v2)
         cov, v1, v2 = m.sigma + b2, m.var1 + b2, m.var2 + b2
     return cov
+
+
+def symmetric_map(fmap: Callable[..., KernelMap], symmetrize: bool) -> Callable[..., KernelMap]:
+    """``fmap`` with its ``(N, N)`` outputs symmetrized, for ``x2 = x1``. The tensor-product
+    quadrature rule treats its two arguments differently, so its Gram matrix is symmetric only to
+    the rule's accuracy; averaging with the transpose restores exact symmetry (closed forms need not)."""
+    if not symmetrize:
+        return fmap
+
+    def sym(cov, v1, v2):
+        m = fmap(cov, v1, v2)
+        return m._replace(sigma=0.5 * (m.sigma + m.sigma.T), sigma_dot=0.5 * (m.sigma_dot + m.sigma_dot.T))
+
+    return sym
 
 
 def nngp_kernel(x1: jax.Array, x2: jax.Array | None = None, *, depth: int, activation: Any = "relu",

@@ -345,8 +345,18 @@ def layerwise_ntk(params, x1, x2=None, *, activation="relu", beta=0.0, output="f
 
 def mlp_ntk(params, x1, x2=None, *, activation="relu", beta=0.0, strategy="auto", output="full") -> jax.Array:
     """The empirical NTK of the :mod:`ntkbook.mlp` network with ``activation`` and ``beta``, by any strategy."""
-    fn = lambda p, x: _mlp.apply(p, x, activation=activation, beta=beta)  # noqa: E731
+    try:
+        fn = _mlp_apply_fn(activation, beta)
+    except TypeError:  # unhashable (e.g. traced) beta: a fresh function, compiled per call
+        fn = lambda p, x: _mlp.apply(p, x, activation=activation, beta=beta)  # noqa: E731
     return empirical_ntk(fn, params, x1, x2, strategy=strategy, output=output, mlp_config=dict(activation=activation, beta=beta))
+
+
+@functools.lru_cache(maxsize=64)
+def _mlp_apply_fn(activation, beta):
+    # One function object per (activation, beta): it is a static argument of the jitted strategies,
+    # so a fresh lambda per call would recompile every time.
+    return lambda p, x: _mlp.apply(p, x, activation=activation, beta=beta)
 
 
 def feature_map(apply_fn: ApplyFn, params: Any, x: jax.Array) -> jax.Array:

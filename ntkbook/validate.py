@@ -78,7 +78,10 @@ def prng_key(key: Any, name: str = "key") -> jax.Array:
     arr = key
     if isinstance(arr, jax.Array) and jnp.issubdtype(arr.dtype, jax.dtypes.prng_key):
         return arr
-    arr = jnp.asarray(arr) if not isinstance(arr, (int, float, str)) else None
+    try:
+        arr = jnp.asarray(arr) if not isinstance(arr, (int, float, str)) and arr is not None else None
+    except (TypeError, ValueError):
+        arr = None
     if arr is None or arr.dtype != jnp.uint32 or arr.shape[-1:] != (2,):
         raise TypeError(f"{name} must be a JAX PRNG key (jax.random.key or jax.random.PRNGKey), got {type(key).__name__}")
     return arr

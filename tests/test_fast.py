@@ -1,0 +1,228 @@
+"""Tests of ntkbook._fast: the vectorisable arccos/arcsin against a long-double reference and
+jnp.arccos, and the fused analytic kernels against the straightforward recursion (an independent
+numpy implementation and ntkbook.infinite_ntk)."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ntkbook import _fast, infinite_ntk
+
+LD = np.longdouble
+
+
+def _grid(dtype):
+    edge = [1.0, -1.0, 0.5, -0.5, 0.0, np.nextafter(dtype(1), dtype(0)), np.nextafter(dtype(-1), dtype(0)),
+            np.nextafter(dtype(0.5), dtype(1)), np.nextafter(dtype(0.5), dtype(0)), np.finfo(dtype).tiny, 1e-30]
+    return np.concatenate([np.linspace(-1, 1, 1_000_001), edge]).astype(dtype)
+
+
+def _ulps(got, ref, dtype):
+    """|got - ref| in units in the last place of the correctly rounded result (ref in long double)."""
+    ulp = np.spacing(np.abs(ref.astype(dtype))).astype(LD)
+    ulp = np.maximum(ulp, LD(np.finfo(dtype).smallest_subnormal))
+    return np.abs(got.astype(LD) - ref) / ulp
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_acos_within_bound_of_long_double_and_jnp(dtype):
+    x = _grid(dtype)
+    got = np.asarray(jax.jit(_fast.acos)(jnp.asarray(x)))
+    assert got.dtype == dtype
+    ref = np.arccos(x.astype(LD))
+    # bound: 1.5 ulp of the long-double reference (measured 1.10 in float64, 1.14 in float32)
+    assert _ulps(got, ref, dtype).max() <= _fast.ACOS_ULP_BOUND
+    # and within 2 ulp of XLA's own arccos (which is itself 1.25 / 2.3 ulp off)
+    jn = np.asarray(jnp.arccos(jnp.asarray(x)))
+    assert _ulps(got, jn.astype(LD), dtype).max() <= 2.0
+    # the endpoints are exact
+    assert float(_fast.acos(jnp.asarray(1.0, dtype))) == 0.0
+    assert float(_fast.acos(jnp.asarray(-1.0, dtype))) == float(np.asarray(np.pi, dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_asin_within_bound(dtype):
+    x = _grid(dtype)
+    got = np.asarray(jax.jit(_fast.asin)(jnp.asarray(x)))
+    ref = np.arcsin(x.astype(LD))
+    assert _ulps(got, ref, dtype).max() <= _fast.ASIN_ULP_BOUND  # measured 2.12 / 2.32
+    assert np.all(np.sign(got) == np.sign(x))  # odd, exact 0 at 0
+
+
+def test_gradients_finite_and_exact_away_from_endpoints():
+    x = jnp.linspace(-0.999, 0.999, 101)
+    g = jax.vmap(jax.grad(_fast.acos))(x)
+    gs = jax.vmap(jax.grad(_fast.asin))(x)
+    want = -1 / np.sqrt(1 - np.asarray(x) ** 2)
+    assert np.all(np.isfinite(g)) and np.all(np.isfinite(gs))
+    np.testing.assert_allclose(g, want, rtol=1e-13)
+    np.testing.assert_allclose(gs, -want, rtol=1e-13)
+    # second derivative through the custom jvp: d²/dx² arccos = -x (1 - x²)^(-3/2)
+    h = jax.vmap(jax.grad(jax.grad(_fast.acos)))(x)
+    np.testing.assert_allclose(h, -np.asarray(x) * (1 - np.asarray(x) ** 2) ** -1.5, rtol=1e-12, atol=1e-15)
+
+
+def test_acos_promotes_integers():
+    np.testing.assert_allclose(_fast.acos(jnp.array([0, 1])), [np.pi / 2, 0.0], atol=1e-15)
+
+
+# --------------------------------------------------------------------------- the fused kernels
+
+
+def _reference(x1, x2, depth, beta, activation):
+    """The straightforward recursion in numpy (arccos/arcsin of numpy, every layer a separate pass)."""
+    n0 = x1.shape[1]
+    cov = x1 @ x2.T / n0 + beta**2
+    v1 = np.sum(x1**2, 1) / n0 + beta**2
+    v2 = np.sum(x2**2, 1) / n0 + beta**2
+    k = cov.copy()
+    for _ in range(depth - 1):
+        if activation == "relu":
+            s = np.sqrt(np.outer(v1, v2))
+            th = np.arccos(np.clip(cov / s, -1, 1))
+            cov = s * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi) + beta**2
+            dot = (np.pi - th) / (2 * np.pi)
+            v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
+        else:  # erf
+            prod = np.outer(1 + 2 * v1, 1 + 2 * v2)
+            dot = (4 / np.pi) / np.sqrt(prod - 4 * cov**2)
+            cov = (2 / np.pi) * np.arcsin(2 * cov / np.sqrt(prod)) + beta**2
+            v1 = (2 / np.pi) * np.arcsin(2 * v1 / (1 + 2 * v1)) + beta**2
+            v2 = (2 / np.pi) * np.arcsin(2 * v2 / (1 + 2 * v2)) + beta**2
+        k = cov + k * dot
+    return cov, k
+
+
+@pytest.fixture(scope="module")
+def data():
+    k1, k2 = jax.random.split(jax.random.key(11))
+    return np.asarray(jax.random.normal(k1, (128, 40))), np.asarray(jax.random.normal(k2, (96, 40)))
+
+
+def _scaled_err(got, ref, d1, d2):
+    """max |got - ref| / sqrt(d1 d2): the error relative to the entry's scale (Cauchy-Schwarz bound);
+    for positive kernels (ReLU) this is within a factor ~2 of the plain relative error."""
+    return float(np.max(np.abs(np.asarray(got) - ref) / np.sqrt(np.outer(d1, d2))))
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("depth, beta", [(1, 0.3), (4, 0.0), (8, 0.5)])
+def test_kernels_match_straightforward_recursion(data, activation, depth, beta):
+    x1, x2 = data
+    got = _fast.kernels(x1, x2, depth=depth, activation=activation, beta=beta)
+    ref = _reference(x1, x2, depth, beta, activation)
+    d1 = _reference(x1, x1, depth, beta, activation)
+    d2 = _reference(x2, x2, depth, beta, activation)
+    for g, r, a, b in zip(got, ref, d1, d2):
+        # float64: two computations of the same O(1) quantity by different formulas agree to ~1e-15;
+        # 1e-12 is the target stated for the fast path
+        assert _scaled_err(g, r, np.diag(a), np.diag(b)) <= 1e-12
+    if activation == "relu":  # ReLU kernels are positive: plain relative error off the diagonal
+        for g, r in zip(got, ref):
+            assert float(np.max(np.abs(np.asarray(g) - r) / np.abs(r))) <= 1e-12
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
+def test_same_batch_diagonal_exact_and_agrees_with_library(data, activation, symmetric):
+    x = data[0]
+    sigma, k = _fast.kernels(x, depth=5, activation=activation, beta=0.2, symmetric=symmetric, block=32)
+    ls, lk = infinite_ntk.infinite_width_kernels(x, depth=5, activation=activation, beta=0.2)
+    off = ~np.eye(len(x), dtype=bool)
+    d = np.diag(np.asarray(ls))
+    scale = np.sqrt(np.outer(d, d))
+    assert float(np.max((np.abs(np.asarray(sigma) - ls) / scale)[off])) <= 1e-12
+    assert float(np.max((np.abs(np.asarray(k) - lk) / scale)[off])) <= 1e-12
+    # the diagonal from the vector recursion (arccos at c = 1 would cost ~1e-8 here: δθ ~ sqrt(δc));
+    # relu: Σ(x,x) = Σ/2 + β² and Σ̇(x,x) = 1/2 per layer, written out independently
+    if activation == "relu":
+        v = np.sum(x**2, 1) / 40 + 0.04
+        kd = v.copy()
+        for _ in range(4):
+            v = v / 2 + 0.04
+            kd = v + kd / 2
+        ref_s, ref_k = v, kd
+    else:  # the library's own diagonal
+        ref_s, ref_k = np.diag(np.asarray(ls)), np.diag(np.asarray(lk))
+    # 5 layers of O(1) arithmetic: a few units of rounding
+    np.testing.assert_allclose(np.diag(np.asarray(sigma)), ref_s, rtol=1e-15)
+    np.testing.assert_allclose(np.diag(np.asarray(k)), ref_k, rtol=1e-15)
+    # symmetric path mirrors blocks: symmetric to the last bit
+    if symmetric:
+        np.testing.assert_array_equal(np.asarray(k), np.asarray(k).T)
+
+
+def test_symmetric_equals_plain(data):
+    x = data[0]
+    a = _fast.kernels(x, depth=4, beta=0.1, symmetric=False)
+    b = _fast.kernels(x, depth=4, beta=0.1, symmetric=True, block=32)
+    for p, q in zip(a, b):
+        # the lower blocks come from the transposed upper ones: x_a·x_b vs x_b·x_a may round differently
+        np.testing.assert_allclose(p, q, rtol=4 * np.finfo(np.float64).eps, atol=0)
+
+
+def test_float32_and_identity_closed_form(data):
+    x1, x2 = data
+    s, k = _fast.kernels(x1.astype(np.float32), depth=3)
+    assert s.dtype == jnp.float32 and k.dtype == jnp.float32
+    r = _reference(x1, x1, 3, 0.0, "relu")
+    off = ~np.eye(len(x1), dtype=bool)
+    assert float(np.max(np.abs(np.asarray(k, np.float64) - r[1])[off] / r[1][off])) < 1e-5  # float32 rounding
+    L, b = 4, 0.5
+    s, k = _fast.kernels(x1, x2, depth=L, activation="identity", beta=b)
+    np.testing.assert_allclose(s, x1 @ x2.T / 40 + L * b**2, atol=1e-13)
+    np.testing.assert_allclose(k, L * x1 @ x2.T / 40 + b**2 * L * (L + 1) / 2, atol=1e-13)
+
+
+def test_jit_vmap_grad(data):
+    x1, x2 = data[0][:8], data[1][:5]
+    f = jax.jit(functools.partial(_fast.kernels, depth=3, beta=0.1))
+    np.testing.assert_allclose(f(x1, x2)[1], _fast.kernels(x1, x2, depth=3, beta=0.1)[1], rtol=1e-14)
+    # gradient with respect to the inputs and a traced beta, against the library's recursion
+    g_fast = jax.grad(lambda x, b: jnp.sum(_fast.kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(x1, 0.3)
+    g_lib = jax.grad(lambda x, b: jnp.sum(infinite_ntk.infinite_width_kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(x1, 0.3)
+    for a, b in zip(g_fast, g_lib):
+        assert np.all(np.isfinite(a))
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_zero_input_gives_finite_kernels():
+    x = np.zeros((4, 3))
+    x[1, 0] = 1.0
+    s, k = _fast.kernels(x, depth=3, beta=0.0)
+    assert np.all(np.isfinite(s)) and np.all(np.isfinite(k))
+
+
+def test_supports():
+    assert _fast.supports("relu") and _fast.supports("erf") and _fast.supports("linear")
+    assert not _fast.supports("tanh") and not _fast.supports(lambda t: t**3) and not _fast.supports(3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(depth=0), ValueError, "depth"),
+        (dict(depth=2.0), TypeError, "depth"),
+        (dict(depth=2, activation="tanh"), ValueError, "activation"),
+        (dict(depth=2, beta=-1.0), ValueError, "beta"),
+        (dict(depth=2, block=0), ValueError, "block"),
+        (dict(depth=2, symmetric=True, block=3), ValueError, "block"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        _fast.kernels(np.ones((4, 3)), **kwargs)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="x2"):
+        _fast.kernels(np.ones((2, 3)), np.ones((2, 4)), depth=2)
+    with pytest.raises(ValueError, match="x1"):
+        _fast.kernels(np.ones(3), depth=2)
+    with pytest.raises(TypeError, match="x1"):
+        _fast.kernels("abc", depth=2)
+    with pytest.raises(ValueError, match="x1 must be finite"):
+        _fast.kernels(np.array([[np.nan, 1.0]]), depth=2)
