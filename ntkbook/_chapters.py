@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-_NOT_CHAPTERS = {"activations", "claims", "notebook", "ledger", "validate", "plotting"}
+_NOT_CHAPTERS = {"activations", "claims", "notebook", "ledger", "validate", "plotting", "tiling"}
 
 
 def chapter_modules() -> list[str]:

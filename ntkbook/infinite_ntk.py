@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _fast
 from . import nngp as _nngp
 from .claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
 
@@ -98,6 +99,10 @@ def infinite_width_kernels(x1: jax.Array, x2: jax.Array | None = None, *, depth:
     beta = _nngp._check_beta(beta)
     act = _nngp._canonical(activation)
     nodes = _nngp._check_nodes(nodes)
+    if act == "relu":
+        # ReLU: the whole recursion as one fused elementwise pass with a polynomial arccos (ntkbook._fast),
+        # ~2.5x faster; off the diagonal it agrees with _kernels to ~1e-15 relative (make bench measures both)
+        return _fast.kernels(x1, x2, depth=depth, activation=act, beta=beta)
     return _kernels(x1, x2, beta, depth=depth, activation=act, nodes=nodes)
 
 

@@ -1,0 +1,90 @@
+"""Timing and machine description shared by the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def block(x: Any) -> Any:
+    return jax.block_until_ready(x)
+
+
+def timed(fn: Callable[[], Any], *, repeats: int = 5, max_seconds: float = 20.0) -> dict:
+    """Run ``fn`` once cold (compile + run), then up to ``repeats`` warm calls (fewer if they would
+    take longer than ``max_seconds`` in all; at least 21 when the first call took under 50 ms). Returns ``first`` (s), ``median``/``min`` of the warm calls (s),
+    ``compile`` = first - median (s) and ``n`` (warm calls)."""
+    t0 = time.perf_counter()
+    block(fn())
+    first = time.perf_counter() - t0
+    times: list[float] = []
+    budget = time.perf_counter() + max_seconds
+    if first < 0.05:  # short calls are noisy: more repeats (still well under a second in all)
+        repeats = max(repeats, 21)
+    while len(times) < repeats and (not times or time.perf_counter() + times[-1] < budget):
+        t0 = time.perf_counter()
+        block(fn())
+        times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    return dict(first=first, median=med, min=min(times), compile=max(first - med, 0.0), n=len(times))
+
+
+def copy_bandwidth(size_mb: int = 256) -> float:
+    """Bytes per second of ``a + 1`` on a float64 array of ``size_mb`` MB (read + write counted)."""
+    n = size_mb * 2**20 // 8
+    a = jnp.ones((n,), jnp.float64)
+    f = jax.jit(lambda a: a + 1.0)
+    t = timed(lambda: f(a), repeats=7)
+    return 2 * 8 * n / t["median"]
+
+
+def matmul_rate(n: int = 2048, dtype=jnp.float64) -> float:
+    """FLOP/s of an ``n x n`` by ``n x n`` product (``2 n³`` FLOPs), the BLAS reference."""
+    a = jax.random.normal(jax.random.key(0), (n, n), dtype)
+    b = jax.random.normal(jax.random.key(1), (n, n), dtype)
+    f = jax.jit(jnp.matmul)
+    t = timed(lambda: f(a, b), repeats=5)
+    return 2 * n**3 / t["median"]
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return dict(cpu=model, cores=os.cpu_count(), python=platform.python_version(), jax=jax.__version__,
+                backend=jax.default_backend(), devices=", ".join(str(d) for d in jax.devices()),
+                load_average=" ".join(f"{v:.2f}" for v in os.getloadavg()))
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def fmt_time(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
+    """A markdown table of ``rows`` with ``columns`` = [(key, header)]."""
+    head = "| " + " | ".join(h for _, h in columns) + " |"
+    sep = "|" + "|".join("---" for _ in columns) + "|"
+    body = ["| " + " | ".join(str(r.get(k, "")) for k, _ in columns) + " |" for r in rows]
+    return "\n".join([head, sep, *body])
