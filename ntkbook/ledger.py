@@ -93,6 +93,12 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _ref_title(text: str) -> str:
+    # Inside {ref}`title <label>`, "<" and ">" delimit the label and backticks end the role:
+    # show inner products with angle brackets that are not ASCII.
+    return _md_escape(text).replace("<", "⟨").replace(">", "⟩").replace("`", "'")
+
+
 def _source_cell(c: Claim) -> str:
     return {True: "holds", False: "**wrong**", None: "-"}[c.source_holds]
 
@@ -126,7 +132,7 @@ def ledger_markdown(results) -> str:
                       "|---|---|---|---|---|---|---|"]
         kind, errs, tols, stat = _status_cell(res)
         eq = f"{{eq}}`{c.equation}`" if c.equation else "-"
-        title = f"{{ref}}`{_md_escape(c.title)} <{anchor(c)}>`"
+        title = f"{{ref}}`{_ref_title(c.title)} <{anchor(c)}>`"
         lines.append(f"| {title} | {eq} | {kind} | {errs} | {tols} | {stat} | {_source_cell(c)} |")
     return "\n".join(lines) + "\n"
 
