@@ -75,6 +75,11 @@ def main(argv=None) -> int:
         grid = empirical.full_grid() if args.full else empirical.default_grid()
         res["empirical"] = empirical.run(grid, matmul=matmul, repeats=args.repeats,
                                          flop_budget=1e12 if args.full else 1e11)
+    if args.only is None:  # the target case with and without huge pages, each in its own process
+        from . import allocation
+
+        print("  allocation: the target case in two child processes (default allocator, huge pages)")
+        res["allocation"] = allocation.compare()
     if args.book or args.only == "book":
         from . import book
 
@@ -176,6 +181,8 @@ def report(res) -> str:
                ("CPU", m["cpu"]), ("cores", m["cores"]), ("JAX", f"{m['jax']} ({m['backend']})"),
                ("load average at start / end (1, 5, 15 min)", f"{m['load_start']} / {m.get('load_end', '')}"),
                ("copy bandwidth (a + 1, 256 MB, read + write)", f"{m['copy_bandwidth'] / 1e9:.1f} GB/s"),
+               ("GLIBC_TUNABLES (transparent huge pages: system setting)",
+                f"{m.get('glibc_tunables') or '(unset)'} ({m.get('transparent_hugepage', 'unknown')})"),
                ("BLAS 2048³ matmul, float64 / float32", f"{m['matmul_float64'] / 1e9:.1f} / {m['matmul_float32'] / 1e9:.1f} GFLOP/s"),
                ("date, wall time of the run", f"{m.get('date', '')}, {m.get('wall_seconds', 0):.0f} s")]],
                [("k", "what"), ("v", "value")]), ""]
@@ -193,6 +200,20 @@ def report(res) -> str:
                 "relative to sqrt(Σ(x,x)Σ(x',x')).", "",
                 table(rows, [("case", "case"), ("N", "N"), ("impl", "impl"), ("t", "time/call"), ("c", "compile"),
                              ("g", "Gram (% BLAS)"), ("ns", "ns/entry/layer"), ("bw", "GB/s"), ("cp", "% copy"), ("err", "error")]), ""]
+    if res.get("allocation"):
+        rows = []
+        for a in res["allocation"]:
+            for impl in ("fast", "symmetric"):
+                r = a[impl]
+                rows.append(dict(tun=a["tunables"] or "(unset)", impl=impl, t=fmt_time(r["time"]), g=fmt_time(a["gram"]),
+                                 ns=f"{r['ns_entry_layer']:.2f}", faults=f"{r['faults']:,}",
+                                 bw=f"{a['fresh'] / 1e9:.1f} / {a['in_place'] / 1e9:.1f}"))
+        out += ["## Fresh memory and huge pages", "",
+                "XLA on the CPU writes every result into freshly allocated memory, and the first write to each page takes "
+                "a page fault. The target case (ReLU, float64, N = 4096, n0 = 784, depth 4), each allocator setting in "
+                "its own process; copy bandwidth of a + 1 into a fresh output / in place (donated input), GB/s.", "",
+                table(rows, [("tun", "GLIBC_TUNABLES"), ("impl", "impl"), ("t", "time/call"), ("g", "Gram"),
+                             ("ns", "ns/entry/layer"), ("faults", "page faults per call"), ("bw", "copy GB/s fresh / in place")]), ""]
     if res["empirical"]:
         rows = [dict(r, t=_f(r.get("time") and fmt_time(r["time"]), "s"), fl=f"{r['flops']:.2e}" if r.get("flops") else "",
                      rate=_f(r.get("rate_pct"), ".0f", ""), note=r.get("note", "")) for r in res["empirical"]]
@@ -257,10 +278,16 @@ taken while other work shares the cores are inflated. The reference points are m
 copy bandwidth of the machine and the rate of a large BLAS matrix product.
 
 The fast analytic path (`ntkbook._fast.kernels`) computes the whole depth-L recursion as one fused
-elementwise pass over the Gram matrix x xᵀ: a polynomial arccos that XLA vectorises, no divisions in the
-pass, the diagonal Σ(x, x) by its own vector recursion, and an optional mirror of the upper blocks when
-x2 = x1. Matrices larger than memory are computed in tiles by `ntkbook.tiling.tiled`, sharded over devices
-when JAX sees several.
+elementwise pass over the Gram matrix x xᵀ: a polynomial arccos that XLA vectorises (evaluated by Estrin's
+scheme, a short dependency chain), no divisions in the pass, the diagonal Σ(x, x) by its own vector
+recursion, and a mirror of the upper blocks when x2 = x1 (`symmetric`). Matrices larger than memory are
+computed in tiles by `ntkbook.tiling.tiled`, sharded over devices when JAX sees several.
+
+On this machine kind much of the cost of a large kernel is not arithmetic but fresh memory: XLA gives every
+result a new allocation, and the first write to each 4 KiB page takes a page fault (about 2 µs here). The
+`Makefile` therefore runs everything with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which makes glibc's
+`malloc` use transparent huge pages (one fault per 2 MiB); the section "Fresh memory and huge pages" below
+measures the target case with and without it. In your own scripts, set the variable before Python starts.
 
 ## Time against N
 

@@ -65,9 +65,16 @@ def machine() -> dict:
                     break
     except OSError:
         pass
+    thp = "unknown"
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as fh:
+            thp = fh.read().strip()
+    except OSError:
+        pass
     return dict(cpu=model, cores=os.cpu_count(), python=platform.python_version(), jax=jax.__version__,
                 backend=jax.default_backend(), devices=", ".join(str(d) for d in jax.devices()),
-                load_average=" ".join(f"{v:.2f}" for v in os.getloadavg()))
+                load_average=" ".join(f"{v:.2f}" for v in os.getloadavg()),
+                glibc_tunables=os.environ.get("GLIBC_TUNABLES", ""), transparent_hugepage=thp)
 
 
 def load() -> float:

@@ -77,7 +77,8 @@ def run(grid: list[dict], *, matmul: dict, flop_budget: float = 1e11, memory_bud
         for name, kw, pool in (("auto (mlp_config)", dict(mlp_config=CONFIG), STRATEGIES),
                                ("auto (generic fn)", {}, ("jacobian", "products"))):
             itemsize = dtype.itemsize
-            picked = ntk.choose_strategy(n1=n, n2=n, n_out=o, num_params=P, itemsize=itemsize, mlp="mlp_config" in kw)
+            picked = ntk.choose_strategy(n1=n, n2=n, n_out=o, num_params=P, itemsize=itemsize, mlp="mlp_config" in kw,
+                                         same=True)
             cands = {s: times[s] for s in pool if s in times}
             if picked not in times and costs[picked]["flops"] > flop_budget * 10:
                 rows.append(dict(case=label, strategy=name, picked=picked, time=None, note=f"picks {picked}: too slow to run here"))

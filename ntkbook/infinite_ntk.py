@@ -112,10 +112,10 @@ def infinite_width_kernels(x1: jax.Array, x2: jax.Array | None = None, *, depth:
 def _sub_ntk(params, x1, x2, activation, beta):
     """Empirical NTK of the sub-network ``params[:-1]`` whose outputs are ``Ã^(L-1)`` (the hidden units
     of the last hidden layer), by Jacobian contraction (autodiff): ``(N1, N2, n_{L-1}, n_{L-1})``."""
-    from . import mlp, ntk
+    from . import ntk
 
-    fn = lambda p, x: mlp.apply(p, x, activation=activation, beta=beta)  # noqa: E731
-    return ntk.empirical_ntk(fn, params[:-1], x1, x2, strategy="jacobian")
+    # the cached apply function: a fresh lambda per call would compile the NTK again every time
+    return ntk.empirical_ntk(ntk._mlp_apply_fn(activation, beta), params[:-1], x1, x2, strategy="jacobian")
 
 
 def finite_width_ntk(params: list, x1: jax.Array, x2: jax.Array | None = None, *, activation: Any = "relu",
@@ -224,14 +224,13 @@ def chapter_inputs() -> jax.Array:
 def _one_network(seed: int, widths: tuple) -> list:
     """One network with i.i.d. N(0, 1) parameters (as :func:`ntkbook.mlp.init`), drawn in a single
     random-number call (:func:`ntkbook.nngp.draw_networks`)."""
-    return jax.tree_util.tree_map(lambda a: a[0], _nngp.draw_networks(jax.random.key(seed), widths, 1))
+    return jax.tree_util.tree_map(lambda a: jax.device_put(np.asarray(a)[0]), _nngp.draw_networks(jax.random.key(seed), widths, 1))
 
 
 def _mlp_ntk(params, x, activation, beta, strategy="jacobian"):
-    from . import mlp, ntk
+    from . import ntk
 
-    fn = lambda p, x: mlp.apply(p, x, activation=activation, beta=beta)  # noqa: E731
-    return ntk.empirical_ntk(fn, params, x, strategy=strategy)
+    return ntk.empirical_ntk(ntk._mlp_apply_fn(activation, beta), params, x, strategy=strategy)
 
 
 def _symbolic_network(widths, sigma):

@@ -84,7 +84,10 @@ def apply(params: list, x: jax.Array, *, parameterization: str = "ntk", activati
     beta = _mlp._check_beta(beta)
     n = widths[1]
     scale = n**-0.5 if parameterization == "ntk" else 1.0 / n
-    return _scaled(params, x, scale, activation, beta)
+    return _scaled_jit(params, x, scale, activation, beta)
+
+
+_scaled_jit = jax.jit(_scaled, static_argnums=3)  # one compilation per activation and shape
 
 
 # --------------------------------------------------------------------------- norms
@@ -99,6 +102,11 @@ def jacobian_norm(apply_fn, params: Any, x: jax.Array) -> jax.Array:
     """``||Df(θ)|| = sqrt(λ_max(J J^T))``, the operator norm of the ``N n_L x P`` Jacobian (a scalar)."""
     apply_fn = as_callable(apply_fn, "apply_fn")
     x = _lin._as_array(x, "x", ndim=2)
+    return _jacobian_norm(apply_fn, params, x)
+
+
+@functools.partial(jax.jit, static_argnums=0)  # one compilation, not one per operation and shape
+def _jacobian_norm(apply_fn, params, x):
     f, flat = _flat_fn(apply_fn, params, x)
     jac = jax.jacrev(f)(flat)
     return jnp.sqrt(jnp.linalg.eigvalsh(jac @ jac.T)[-1])
@@ -108,9 +116,8 @@ def _second_directional(f, th, u):
     return jax.jvp(lambda t: jax.jvp(f, (t,), (u,))[1], (th,), (u,))[1]
 
 
-def _hessian_norm(f, th, key, iterations):
-    """Alternating power iteration for ``sup_{|u| = |w| = 1} w · D²f[u, u]``."""
-    u = jax.random.normal(key, th.shape, th.dtype)
+def _hessian_norm(f, th, u, iterations):
+    """Alternating power iteration for ``sup_{|u| = |w| = 1} w · D²f[u, u]`` from the direction ``u``."""
     u = u / jnp.linalg.norm(u)
 
     def body(_, u):
@@ -147,7 +154,7 @@ def hessian_norm(apply_fn, params: Any, x: jax.Array, *, key: jax.Array, iterati
     key = prng_key(key, "key")
     iterations = positive_int(iterations, "iterations")
     f, flat = _flat_fn(apply_fn, params, x)
-    return _hessian_norm(f, flat, key, iterations)
+    return _hessian_norm(f, flat, jax.random.normal(key, flat.shape, flat.dtype), iterations)
 
 
 def kappa(apply_fn, params: Any, x: jax.Array, y: jax.Array, *, key: jax.Array, iterations: int = 50) -> jax.Array:
@@ -174,10 +181,9 @@ SEEDS = 8
 HESSIAN_ITERATIONS = 30
 
 
-def _measure(key, width, scale, lr, steps, x, y):
-    """Train one network and measure everything at θ_0 and θ_T (all inside one trace)."""
-    k_init, k_power = jax.random.split(key)
-    p0 = _mlp.init(k_init, (x.shape[1], width, 1))
+def _measure(p0, u0, scale, lr, steps, x, y):
+    """Train one network from ``p0`` and measure everything at θ_0 and θ_T (all inside one trace);
+    ``u0`` (``(P,)``) is the starting direction of the Hessian power iteration."""
     net = lambda p, xx: _scaled(p, xx, scale)  # noqa: E731
     f, th0 = _flat_fn(net, p0, x)
     grad = jax.grad(lambda th: 0.5 * jnp.sum((f(th) - y[:, 0]) ** 2) / x.shape[0])
@@ -191,7 +197,7 @@ def _measure(key, width, scale, lr, steps, x, y):
     r = y[:, 0] - f(th0)
     lam, v = jnp.linalg.eigh(k0)
     op = lambda m: jnp.sqrt(jnp.linalg.eigvalsh(m @ m.T)[-1])  # noqa: E731
-    hess = _hessian_norm(f, th0, k_power, HESSIAN_ITERATIONS)
+    hess = _hessian_norm(f, th0, u0, HESSIAN_ITERATIONS)
     return dict(
         dtheta=jnp.linalg.norm(dth), theta0=jnp.linalg.norm(th0),
         rel_jac=jnp.linalg.norm(dj) / jnp.linalg.norm(j0), rel_ntk=jnp.linalg.norm(kT - k0) / jnp.linalg.norm(k0),
@@ -216,13 +222,20 @@ def width_sweep(widths: tuple[int, ...] = WIDTHS, seeds: int = SEEDS, steps: int
     """
     x, y, _, _ = _lin.toy_problem()
     keys = jax.random.split(jax.random.key(30), seeds)
+    # Per seed one key for the initialization and one for the start of the power iteration. The
+    # random draws are made here, once for all widths, not inside the measurement (compiled once
+    # per width): every width's draw is the first numbers of the widest one's (mlp.init_sweep).
+    split = jax.vmap(jax.random.split)(keys)  # (seeds, 2)
+    k_init, k_power = split[:, 0], split[:, 1]
+    inits = _mlp.init_sweep(k_init, [(x.shape[1], n, 1) for n in widths])
+    starts = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (4 * max(widths) + 1,)))(k_power))  # P = 4n + 1
+    run = jax.jit(jax.vmap(jax.vmap(_measure, in_axes=(0, 0, None, None, None, None, None)),
+                           in_axes=(None, None, 0, 0, None, None, None)), static_argnums=4)
     out = {"ntk": [], "mean_field": []}
-    for n in widths:
+    for n, p0 in zip(widths, inits):
         scales = jnp.array([n**-0.5, 1.0 / n])
         lrs = LEARNING_RATE / (n * scales**2)
-        run = jax.jit(jax.vmap(jax.vmap(_measure, in_axes=(0, None, None, None, None, None, None)),
-                               in_axes=(None, None, 0, 0, None, None, None)), static_argnums=(1, 4))
-        res = run(keys, n, scales, lrs, steps, x, y)
+        res = run(p0, jax.device_put(starts[:, : 4 * n + 1]), scales, lrs, steps, x, y)
         for i, name in enumerate(("ntk", "mean_field")):
             out[name].append({k: np.asarray(val[i]) for k, val in res.items()})
     stack = lambda rows: {k: np.stack([r[k] for r in rows]) for k in rows[0]}  # noqa: E731

@@ -319,28 +319,39 @@ def mse_dynamics(kernel: jax.Array, f0: jax.Array, y: jax.Array, *, learning_rat
         raise ValueError(f"f0 must have the shape of y {(n, n_out)}, got {f0.shape}")
     y = _targets(y, "y", n, n_out)
     k, scalar = _flatten_kernel(kernel, "kernel", n, n, n_out)
-    if is_concrete(k) and not bool(jnp.allclose(k, k.T, rtol=1e-10, atol=1e-12 * float(jnp.max(jnp.abs(k))))):
-        raise ValueError("kernel must be symmetric")
+    if is_concrete(k):
+        kh = np.asarray(k)  # checked on the host: a jitted check would compile once per shape
+        if not np.allclose(kh, kh.T, rtol=1e-10, atol=1e-12 * float(np.max(np.abs(kh)))):
+            raise ValueError("kernel must be symmetric")
     lr = positive_float(learning_rate, "learning_rate")
     t = _times(times, discrete)
     if (kernel_test_train is None) != (f0_test is None):
         raise ValueError("kernel_test_train and f0_test must be given together")
+    kt = None
+    if f0_test is not None:
+        f0_test = _as_array(f0_test, "f0_test", ndim=2)
+        m = f0_test.shape[0]
+        if f0_test.shape[1] != n_out:
+            raise ValueError(f"f0_test must have shape (M, n_L) with n_L = {n_out}, got {f0_test.shape}")
+        kt, scalar_t = _flatten_kernel(kernel_test_train, "kernel_test_train", m, n, n_out)
+        if scalar_t != scalar:
+            raise ValueError("kernel and kernel_test_train must both be (N1, N2) or both be (N1, N2, n_L, n_L)")
+    return _mse_dynamics(k, f0, y, lr / n, t, kt, f0_test, scalar, discrete)
+
+
+@functools.partial(jax.jit, static_argnums=(7, 8))
+def _mse_dynamics(k, f0, y, a, t, kt, f0_test, scalar, discrete):
+    """:func:`mse_dynamics` after validation, one compiled program (``a = η/N``; ``kt``, ``f0_test`` may be None)."""
+    n, n_out = y.shape
     lam, v = jnp.linalg.eigh(k)
-    decay, resolvent = _spectral_factors(lam, lr / n, t, discrete)
+    decay, resolvent = _spectral_factors(lam, a, t, discrete)
     r0 = f0 - y
     r0 = r0 if scalar else r0.reshape(n * n_out, 1)
     coef = v.T @ r0  # (D, n_L) or (D, 1)
     train_out = y[None] + jnp.einsum("dk,tk,ko->tdo", v, decay, coef).reshape(t.shape[0], n, n_out)
     if f0_test is None:
         return train_out, None
-    f0_test = _as_array(f0_test, "f0_test", ndim=2)
-    m = f0_test.shape[0]
-    if f0_test.shape[1] != n_out:
-        raise ValueError(f"f0_test must have shape (M, n_L) with n_L = {n_out}, got {f0_test.shape}")
-    kt, scalar_t = _flatten_kernel(kernel_test_train, "kernel_test_train", m, n, n_out)
-    if scalar_t != scalar:
-        raise ValueError("kernel and kernel_test_train must both be (N1, N2) or both be (N1, N2, n_L, n_L)")
-    corr = jnp.einsum("md,dk,tk,ko->tmo", kt, v, resolvent, coef).reshape(t.shape[0], m, n_out)
+    corr = jnp.einsum("md,dk,tk,ko->tmo", kt, v, resolvent, coef).reshape(t.shape[0], f0_test.shape[0], n_out)
     return train_out, f0_test[None] - corr
 
 
@@ -388,8 +399,14 @@ def ntk_gp(nngp_test_test: jax.Array, nngp_test_train: jax.Array, nngp_train_tra
     t = _times(time, discrete, "time")
     if t.shape != (1,):
         raise ValueError(f"time must be a single number, got shape {t.shape}")
+    return _ntk_gp(s_tt, s_tx, s_xx, k_tx, k_xx, y, lr / n, t, discrete)
+
+
+@functools.partial(jax.jit, static_argnums=8)
+def _ntk_gp(s_tt, s_tx, s_xx, k_tx, k_xx, y, rate, t, discrete):
+    """:func:`ntk_gp` after validation, one compiled program (``rate = η/N``)."""
     lam, v = jnp.linalg.eigh(k_xx)
-    _, resolvent = _spectral_factors(lam, lr / n, t, discrete)
+    _, resolvent = _spectral_factors(lam, rate, t, discrete)
     a = k_tx @ (v * resolvent[0]) @ v.T  # (M, N)
     mean = a @ y
     cross = a @ s_tx.T
@@ -414,9 +431,11 @@ def toy_problem(n_train: int = N_TRAIN, n_test: int = N_TEST) -> tuple[jax.Array
     Returns ``(x, y, x_test, y_test)`` of shapes ``(N, 2), (N, 1), (M, 2), (M, 1)``; training
     angles ``2π i/N + 0.3``, test angles ``2π j/M`` (none coincides with a training angle).
     """
-    n_train = positive_int(n_train, "n_train")
-    n_test = positive_int(n_test, "n_test")
+    return _toy_problem(positive_int(n_train, "n_train"), positive_int(n_test, "n_test"))
 
+
+@functools.partial(jax.jit, static_argnums=(0, 1))  # one compilation, not one per operation and shape
+def _toy_problem(n_train, n_test):
     def on_circle(phi):
         return RADIUS * jnp.stack([jnp.cos(phi), jnp.sin(phi)], 1), (jnp.sin(2 * phi) + 0.5 * jnp.cos(phi))[:, None]
 
@@ -435,6 +454,12 @@ def init_network(key: jax.Array, width: int, n_out: int = 1) -> list:
     return _mlp.init(key, (2, width, n_out))
 
 
+def init_networks(keys: jax.Array, width: int, n_out: int = 1) -> list:
+    """:func:`init_network` for a batch of keys, stacked on a leading axis (``jax.vmap`` of it, the same
+    numbers; :func:`ntkbook.mlp.init_batch`)."""
+    return _mlp.init_batch(keys, (2, width, n_out))
+
+
 def empirical_kernels(params: Any, x: jax.Array, x_test: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Empirical NTK ``K(X, X)`` and ``K(X*, X)`` of :func:`network` (traces over the single output)."""
     cfg = dict(activation=ACTIVATION, beta=BETA)
@@ -448,9 +473,24 @@ def infinite_kernels(x1: jax.Array, x2: jax.Array | None = None) -> tuple[jax.Ar
 
 
 def _flat_jacobian(apply_fn, params, x):
-    """``J = ∂f(X)/∂θ`` flattened to ``(N n_L, P)`` (small networks only)."""
+    """``J = ∂f(X)/∂θ`` flattened to ``(N n_L, P)`` (small networks only), with the flat ``θ`` and its unravel."""
     flat, unravel = jax.flatten_util.ravel_pytree(params)
-    return jax.jacrev(lambda p: apply_fn(unravel(p), x).reshape(-1))(flat), flat, unravel
+    return _jacobian_matrix(apply_fn, params, x), flat, unravel
+
+
+# The claims' autodiff runs compiled, one program per function and shape: run eagerly, every
+# primitive of a gradient or Jacobian would be compiled on its own (tens of milliseconds each).
+@functools.partial(jax.jit, static_argnums=0)
+def _jacobian_matrix(apply_fn, params, x):
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    return jax.jacrev(lambda p: apply_fn(unravel(p), x).reshape(-1))(flat)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _loss_gradients(apply_fn, params, x, y):
+    """``∇_θ L`` flattened ``(P,)`` and ``∇_f L`` ``(N, n_L)`` of the MSE loss, by autodiff."""
+    g_theta = jax.flatten_util.ravel_pytree(jax.grad(lambda p: _mse(apply_fn(p, x), y))(params))[0]
+    return g_theta, jax.grad(lambda out: _mse(out, y))(apply_fn(params, x))
 
 
 # Two float64 computations of the same quantity by different routes (eigendecomposition vs a loop
@@ -481,8 +521,7 @@ def _small_setup(width: int = 16, key: int = 0):
 def check_mse_gradient_as_written():
     x, y, _, _, p0 = _small_setup()
     f = network(p0, x)
-    g_theta = jax.flatten_util.ravel_pytree(jax.grad(lambda p: _mse(network(p, x), y))(p0))[0]
-    g_f = jax.grad(lambda out: _mse(out, y))(f)
+    g_theta, g_f = _loss_gradients(network, p0, x, y)
     return [
         check_close("shape of ∇_θ L (P,) vs shape of f(X) - Y (N n_L,)", np.array(g_theta.shape),
                     np.array([(f - y).size]), atol=0, expect=False, detail=f"P = {g_theta.size}, N n_L = {(f - y).size}"),
@@ -495,8 +534,7 @@ def check_mse_gradient():
     x, y, _, _, p0 = _small_setup()
     f = network(p0, x)
     n = x.shape[0]
-    g_theta = jax.flatten_util.ravel_pytree(jax.grad(lambda p: _mse(network(p, x), y))(p0))[0]
-    g_f = jax.grad(lambda out: _mse(out, y))(f)
+    g_theta, g_f = _loss_gradients(network, p0, x, y)
     jac, _, _ = _flat_jacobian(network, p0, x)
     return [
         check_close("autodiff ∇_f L vs (f(X) - Y)/N", g_f, (f - y) / n, atol=_ROUNDING),
@@ -517,8 +555,7 @@ def check_linearized_as_written():
     x, _, _, _, p0 = _small_setup()
     n_out = 2
     p0 = init_network(jax.random.key(1), 16, n_out)
-    grad_f = jax.jacrev(lambda p: network(jax.flatten_util.ravel_pytree(p0)[1](p), x[:1])[0])(
-        jax.flatten_util.ravel_pytree(p0)[0]).T  # ∇_θ f = J^T, (P, n_L)
+    grad_f = _jacobian_matrix(network, p0, x[:1]).T  # ∇_θ f = J^T, (P, n_L)
     P = grad_f.shape[0]
     return check_close("inner dimensions of ∇_θ f (P x n_L) times θ - θ0 (P): n_L vs P", np.array([grad_f.shape[1]]),
                        np.array([P]), atol=0, expect=False, detail=f"P = {P}, n_L = {n_out}")
@@ -531,12 +568,13 @@ def check_linearize():
     p0 = init_network(jax.random.key(1), 16, 2)
     lin = linearize(network, p0)
     jac, flat0, unravel = _flat_jacobian(network, p0, xt)
-    d = jax.random.normal(jax.random.key(2), flat0.shape)
+    d = _mlp.standard_normal(jax.random.key(2), flat0.shape)
     d = d / jnp.linalg.norm(d)
     p1 = unravel(flat0 + 0.3 * d)
     explicit = network(p0, xt) + (jac @ (0.3 * d)).reshape(xt.shape[0], 2)
     eps = np.logspace(-1, -3, 7)
-    rem = np.array([float(jnp.max(jnp.abs(network(unravel(flat0 + e * d), xt) - lin(unravel(flat0 + e * d), xt)))) for e in eps])
+    remainder = jax.jit(jax.vmap(lambda e: jnp.max(jnp.abs(network(unravel(flat0 + e * d), xt) - lin(unravel(flat0 + e * d), xt)))))
+    rem = np.asarray(remainder(jnp.asarray(eps)))
     return [
         check_close("jvp-based f_lin vs f(θ0) + J Δθ with the explicit Jacobian (48 inputs, 2 outputs)", lin(p1, xt), explicit,
                     atol=_ROUNDING),
@@ -573,15 +611,20 @@ def check_discrete_closed_form():
     ]
 
 
+@jax.jit
+def _parameter_move(jac, r0, a, t):
+    """``-J^T K^-1 (I - (I - a K)^t) r0`` with ``K = J J^T`` (``a = η/N``, ``t`` steps): ``(P,)``."""
+    lam, v = jnp.linalg.eigh(jac @ jac.T)
+    _, res = _spectral_factors(lam, a, jnp.reshape(t, (1,)), True)
+    return -jac.T @ (v @ (res[0] * (v.T @ r0)))
+
+
 @claim(CHAPTER, "The parameters of f_lin move by θ_t - θ_0 = -J^T K^-1 (I - (I - ηK/N)^t)(f_0 - Y)",
        equation="eq-parameter-closed-form")
 def check_parameter_closed_form():
     x, y, xt, yt, p0, traj, k, kt = _lin_gd()
     jac, flat0, _ = _flat_jacobian(network, p0, x)
-    kj = jac @ jac.T
-    lam, v = jnp.linalg.eigh(kj)
-    _, res = _spectral_factors(lam, LEARNING_RATE / x.shape[0], jnp.array([float(traj.steps[-1])]), True)
-    predicted = -jac.T @ (v @ (res[0] * (v.T @ (network(p0, x) - y)[:, 0])))
+    predicted = _parameter_move(jac, (network(p0, x) - y)[:, 0], LEARNING_RATE / x.shape[0], float(traj.steps[-1]))
     moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
     return check_close("θ_100 - θ_0 of GD on f_lin vs the closed form (P = 1025)", moved, predicted, atol=_ROUNDING)
 
@@ -594,7 +637,7 @@ def check_parameter_closed_form():
 def check_single_step_as_written():
     x, y, xt, yt, p0, traj, k, kt = _lin_gd()
     lin = linearize(network, p0)
-    grad = lambda p: jax.flatten_util.ravel_pytree(jax.grad(lambda q: _mse(lin(q, x), y))(p))[0]  # noqa: E731
+    grad = lambda p: _loss_gradients(lin, p, x, y)[0]  # noqa: E731
     flat0 = jax.flatten_util.ravel_pytree(p0)[0]
     one = train(lin, p0, x, y, learning_rate=LEARNING_RATE, steps=1).params
     moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
@@ -642,8 +685,7 @@ def _flow_numeric(width: int = 32, t_end: float = 60.0):
     sol = solve_ivp(lambda t, th: np.asarray(rhs(jnp.asarray(th))), (0.0, t_end), np.asarray(flat0), method="DOP853",
                     t_eval=ts, rtol=1e-12, atol=1e-13)
     thetas = jnp.asarray(sol.y.T)
-    outs = jax.vmap(lambda th: lin(unravel(th), x))(thetas)
-    outs_t = jax.vmap(lambda th: lin(unravel(th), xt))(thetas)
+    outs, outs_t = jax.jit(jax.vmap(lambda th: (lin(unravel(th), x), lin(unravel(th), xt))))(thetas)
     k, kt = empirical_kernels(p0, x, xt)
     return x, y, xt, p0, ts, outs, outs_t, k, kt
 
@@ -747,24 +789,23 @@ def width_sweep(widths: tuple[int, ...] = WIDTHS, seeds: int = SWEEP_SEEDS, step
     _, k_inf_tx = infinite_kernels(xt, x)
     times = np.arange(0, steps + 1, record_every)
 
-    def one(key, width, x, y, xt, yt):
-        p0 = init_network(key, width)
+    def one(p0, x, y, xt, yt):
         f_real, _, ft_real, _, _ = _train(network, steps, record_every, LEARNING_RATE, p0, x, y, xt, yt)
         k, kt = empirical_kernels(p0, x, xt)
         return f_real, ft_real, k, kt, network(p0, x), network(p0, xt)
 
-    # Only this part depends on the width (one compilation per width); the closed forms below
-    # have width-independent shapes and run eagerly, compiled once.
-    run = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None, None)), static_argnums=1)
-    closed = jax.vmap(lambda k, kt, f0, f0t: mse_dynamics(k, f0, y, learning_rate=LEARNING_RATE, times=times,
-                                                          kernel_test_train=kt, f0_test=f0t, discrete=True),
-                      in_axes=(0, 0, 0, 0))
+    # Only this part depends on the width (one compilation per width; the initial parameters are
+    # drawn outside it, so that the random draws are not compiled again for every width); the
+    # closed forms below have width-independent shapes, compiled once.
+    run = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None)))
+    closed = jax.jit(jax.vmap(lambda k, kt, f0, f0t: mse_dynamics(k, f0, y, learning_rate=LEARNING_RATE, times=times,
+                                                                  kernel_test_train=kt, f0_test=f0t, discrete=True)))
     gap = lambda a, b: np.max(np.abs(np.asarray(a) - np.asarray(b)), axis=(1, 2, 3))  # noqa: E731
     loss = lambda f, t: 0.5 * np.sum((np.asarray(f)[0] - np.asarray(t)) ** 2, axis=(1, 2)) / np.asarray(t).shape[0]  # noqa: E731
     out = {k: [] for k in ("gap_lin", "gap_inf", "loss_real", "loss_lin", "loss_inf")}
     keys = jax.random.split(jax.random.key(10), seeds)
-    for w in widths:
-        f_real, ft_real, k, kt, f0, f0t = run(keys, w, x, y, xt, yt)
+    for w, p0 in zip(widths, _mlp.init_sweep(keys, [(2, w, 1) for w in widths])):  # = init_networks(keys, w)
+        f_real, ft_real, k, kt, f0, f0t = run(p0, x, y, xt, yt)
         lin_tr, lin_te = closed(k, kt, f0, f0t)
         inf_tr, inf_te = closed(jnp.broadcast_to(k_inf, k.shape), jnp.broadcast_to(k_inf_tx, kt.shape), f0, f0t)
         out["gap_lin"].append(np.maximum(gap(f_real, lin_tr), gap(ft_real, lin_te)))
@@ -811,13 +852,12 @@ def ensemble(width: int = ENSEMBLE_WIDTH, seeds: int = ENSEMBLE_SEEDS) -> dict:
     steps = int(np.ceil(np.log(1e6) * x.shape[0] / (ENSEMBLE_LR * float(lam[0]))))
     mean, cov = ntk_gp(s_tt, s_tx, s_xx, k_tx, k_xx, y)
 
-    def one(key, x, y, xt):
-        p0 = init_network(key, width)
+    def one(p0, x, y, xt):
         *_, p = _train(network, steps, steps, ENSEMBLE_LR, p0, x, y, None, None)
         return network(p, xt)[:, 0], _mse(network(p, x), y)
 
     keys = jax.random.split(jax.random.key(20), seeds)
-    preds, losses = jax.jit(jax.vmap(one, in_axes=(0, None, None, None)))(keys, x, y, xt)
+    preds, losses = jax.jit(jax.vmap(one, in_axes=(0, None, None, None)))(init_networks(keys, width), x, y, xt)
     return dict(preds=np.asarray(preds), final_loss=np.asarray(losses), mean=np.asarray(mean[:, 0]),
                 var=np.asarray(jnp.diag(cov)), steps=steps, x_test=np.asarray(xt), x=np.asarray(x), y=np.asarray(y),
                 lam_max=float(lam[-1]))

@@ -23,6 +23,7 @@ References: :cite:`weng2022ntk` (Notation), :cite:`jacot2018ntk`.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -30,8 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _random
 from . import activations as _act
-from .validate import is_concrete, as_array, positive_float, positive_int, prng_key
+from .validate import all_finite, as_array, is_concrete, positive_float, positive_int, prng_key
 
 CHAPTER = "07-notation"
 
@@ -42,7 +44,10 @@ __all__ = [
     "apply",
     "forward",
     "init",
+    "init_batch",
+    "init_sweep",
     "num_params",
+    "standard_normal",
     "standard_apply",
     "widths_of",
 ]
@@ -112,13 +117,71 @@ def init(key: jax.Array, widths: Sequence[int], *, dtype: Any = None) -> Params:
     elif not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
         raise TypeError(f"dtype must be a floating dtype, got {dtype!r}")
     keys = jax.random.split(key, 2 * (len(ws) - 1))
-    return [
-        {
-            "w": jax.random.normal(keys[2 * l], (ws[l], ws[l + 1]), dtype=dtype),
-            "b": jax.random.normal(keys[2 * l + 1], (ws[l + 1],), dtype=dtype),
-        }
-        for l in range(len(ws) - 1)
-    ]
+    shapes = _leaf_shapes(ws)
+    leaves = _random.normals(keys, shapes, dtype)  # the numbers of jax.random.normal(keys[i], shapes[i])
+    return [{"w": leaves[2 * l], "b": leaves[2 * l + 1]} for l in range(len(ws) - 1)]
+
+
+def _leaf_shapes(ws: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Shapes of ``w^(0), b^(0), w^(1), ...``, in the order of :func:`init`'s keys."""
+    return [s for a, b in zip(ws[:-1], ws[1:]) for s in ((a, b), (b,))]
+
+
+def init_batch(keys: jax.Array, widths: Sequence[int], *, dtype: Any = None) -> Params:
+    """The parameters of one network per key, stacked: ``jax.vmap(lambda k: init(k, widths))(keys)``.
+
+    The same numbers, drawn for all keys at once by :func:`init_sweep`.
+
+    Args:
+      keys: a batch of ``S`` PRNG keys (shape ``(S,)``, or ``(S, 2)`` for raw ``uint32`` keys).
+      widths: ``(n_0, ..., n_L)``; dtype: as in :func:`init`.
+
+    Returns:
+      a list of ``L`` dicts ``{"w": (S, n_l, n_{l+1}), "b": (S, n_{l+1})}``.
+    """
+    return init_sweep(keys, [widths], dtype=dtype)[0]
+
+
+def init_sweep(keys: jax.Array, widths_list: Sequence[Sequence[int]], *, dtype: Any = None) -> list[Params]:
+    """``[init_batch(keys, widths) for widths in widths_list]`` for networks of one depth, drawn once.
+
+    :func:`init` draws each leaf with its own key, and a draw is the first numbers of any longer
+    draw with the same key (:mod:`ntkbook._random`). So each leaf is drawn once for all keys, at its
+    largest size over ``widths_list``, and cut to each width: the numbers of separate :func:`init`
+    calls, with the random draws compiled once for a whole width study (whatever the widths and the
+    number of keys), so that a jitted study that takes the parameters as an input compiles no
+    random draw at all. Under a trace it is ``vmap`` of :func:`init`.
+
+    Args:
+      keys: a batch of ``S`` PRNG keys (shape ``(S,)``, or ``(S, 2)`` for raw ``uint32`` keys).
+      widths_list: widths ``(n_0, ..., n_L)`` of the networks, all with the same ``L``.
+      dtype: as in :func:`init`.
+
+    Returns:
+      one parameter list per entry of ``widths_list``, leaves ``(S, n_l, n_{l+1})`` and ``(S, n_{l+1})``.
+    """
+    keys = prng_key(keys, "keys")
+    typed = jnp.issubdtype(keys.dtype, jax.dtypes.prng_key)
+    if keys.ndim != (1 if typed else 2) or keys.shape[0] == 0:
+        raise ValueError(f"keys must be a non-empty batch of PRNG keys (e.g. jax.random.split(key, S)), got shape {keys.shape}")
+    if isinstance(widths_list, (str, bytes)) or not isinstance(widths_list, Sequence) or len(widths_list) == 0:
+        raise TypeError(f"widths_list must be a non-empty sequence of widths, got {type(widths_list).__name__}")
+    wss = [_widths(ws, f"widths_list[{j}]") for j, ws in enumerate(widths_list)]
+    if len({len(ws) for ws in wss}) != 1:
+        raise ValueError(f"widths_list must hold networks of one depth, got {[len(ws) - 1 for ws in wss]} layers")
+    if dtype is not None and not jnp.issubdtype(jnp.dtype(dtype), jnp.floating):
+        raise TypeError(f"dtype must be a floating dtype, got {dtype!r}")
+    if not is_concrete(keys) or not jax.config.jax_threefry_partitionable:
+        return [jax.vmap(lambda k, ws=ws: init(k, ws, dtype=dtype))(keys) for ws in wss]
+    L = len(wss[0]) - 1
+    drawn = _random.split_normals(keys, 2 * L, [_leaf_shapes(ws) for ws in wss], dtype)
+    return [[{"w": jax.device_put(lv[2 * l]), "b": jax.device_put(lv[2 * l + 1])} for l in range(L)] for lv in drawn]
+
+
+def standard_normal(key: jax.Array, shape: Sequence[int], dtype: Any = None) -> jax.Array:
+    """``jax.random.normal(key, shape, dtype)``, the same numbers, compiled once per power-of-two
+    size instead of once per shape (:func:`ntkbook._random.normal`): for the inputs of the claims."""
+    return _random.normal(key, shape, dtype)
 
 
 class Forward(NamedTuple):
@@ -156,12 +219,8 @@ def _as_input(x: Any) -> jax.Array:
 def _check_finite_params(params) -> None:
     for l, layer in enumerate(params):
         for k in ("w", "b"):
-            leaf = layer[k]
-            if is_concrete(leaf):
-                with jax.ensure_compile_time_eval():
-                    ok = bool(jnp.all(jnp.isfinite(jnp.asarray(leaf))))
-                if not ok:
-                    raise ValueError(f"params[{l}]['{k}'] must be finite, got non-finite values (nan or inf)")
+            if not all_finite(layer[k]):
+                raise ValueError(f"params[{l}]['{k}'] must be finite, got non-finite values (nan or inf)")
 
 
 def _prepare(params, x, activation, beta):
@@ -285,7 +344,8 @@ def second_moments(
     _act.get(activation, "activation")
     beta = positive_float(beta, "beta", allow_zero=True)
     keys = tuple(jax.random.split(jax.random.fold_in(key, i), samples) for i in range(len(cfgs)))
-    vals = np.asarray(_squared_outputs(keys, tuple(arrs), beta, cfgs, activation, parameterization))  # (C, samples)
+    both = _squared_outputs(keys, tuple(arrs), beta, cfgs, activation)  # (C, samples, 2)
+    vals = np.asarray(both[:, :, 0 if parameterization == "ntk" else 1])  # (C, samples)
     return vals.mean(axis=1), vals.std(axis=1, ddof=1) / np.sqrt(samples)
 
 
@@ -295,14 +355,17 @@ def second_moment(key, widths, x, **kwargs) -> tuple[float, float]:
     return float(est[0]), float(se[0])
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5))
-def _squared_outputs(keys, xs, beta, cfgs, activation, parameterization):
-    fn = apply if parameterization == "ntk" else standard_apply
-    out = []
-    for k, x, ws in zip(keys, xs, cfgs):
-        one = lambda kk, x=x, ws=ws: jnp.mean(fn(init(kk, ws, dtype=x.dtype), x, activation=activation, beta=beta) ** 2)  # noqa: E731
-        out.append(jax.vmap(one)(k))
-    return jnp.stack(out)
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _squared_outputs(keys, xs, beta, cfgs, activation):
+    """``mean_m f_m(x)^2`` per draw, for both parameterizations of the same draw: ``(C, samples, 2)``
+    (``[..., 0]``: :func:`apply`, ``[..., 1]``: :func:`standard_apply`). One compiled program serves
+    both parameterizations (most of its compilation is the random draws, not the networks)."""
+
+    def one(kk, x, ws):
+        p = init(kk, ws, dtype=x.dtype)
+        return jnp.stack([jnp.mean(fn(p, x, activation=activation, beta=beta) ** 2) for fn in (apply, standard_apply)])
+
+    return jnp.stack([jax.vmap(lambda kk, x=x, ws=ws: one(kk, x, ws))(k) for k, x, ws in zip(keys, xs, cfgs)])
 
 
 def lipschitz_constants() -> dict:
@@ -337,7 +400,12 @@ def lipschitz_on_grid(activation: Any, *, lo: float = -10.0, hi: float = 10.0, p
     """``max |σ'(t)|`` over an even grid of ``[lo, hi]`` (``jax.grad`` vmapped over the grid)."""
     sigma = _act.get(activation, "activation")
     grid = jnp.linspace(lo, hi, positive_int(points, "points", minimum=2))
-    return float(jnp.max(jnp.abs(jax.vmap(jax.grad(lambda s: sigma(s)))(grid))))
+    return float(_max_abs_derivative(sigma, grid))
+
+
+@functools.partial(jax.jit, static_argnums=0)  # one compilation per activation, not one per operation
+def _max_abs_derivative(sigma, grid):
+    return jnp.max(jnp.abs(jax.vmap(jax.grad(lambda s: sigma(s)))(grid)))
 
 
 def elementwise_reference(params: Params, x: np.ndarray, *, activation: Any = "relu", beta: float = 0.0) -> np.ndarray:
@@ -418,7 +486,7 @@ def check_num_params():
 def check_forward_entrywise():
     ws = (4, 6, 5, 3)
     params = init(jax.random.key(2), ws)
-    xs = jax.random.normal(jax.random.key(3), (3, ws[0]))
+    xs = standard_normal(jax.random.key(3), (3, ws[0]))
     results = []
     for act in ("identity", "relu", "erf", "tanh", "sigmoid", "gelu", jnp.sin):
         name = act if isinstance(act, str) else "a user callable (sin)"
@@ -454,7 +522,7 @@ def _first_layer_variances(parameterization: str, beta: float) -> np.ndarray:
     """Rows ``(estimate, stderr, exact)`` of ``E[Ã^(1)_m(x)^2]`` for input widths ``_WIDTHS``
     (networks ``(n_0, 2)``, 2000 draws, one fixed x per width): ``|x|^2/n_0 + beta^2`` (NTK) or
     ``|x|^2 + beta^2`` (standard)."""
-    xs = [jax.random.normal(jax.random.fold_in(jax.random.key(5), i), (n0,)) for i, n0 in enumerate(_WIDTHS)]
+    xs = [standard_normal(jax.random.fold_in(jax.random.key(5), i), (n0,)) for i, n0 in enumerate(_WIDTHS)]
     key = jax.random.key(100 if parameterization == "ntk" else 150)
     est, se = second_moments(key, [(n0, 2) for n0 in _WIDTHS], xs, beta=beta, parameterization=parameterization, samples=2000)
     sq = np.array([float(x @ x) for x in xs])
@@ -468,7 +536,7 @@ def _hidden_layer_variances(parameterization: str, beta: float) -> np.ndarray:
     """Rows ``(estimate, stderr, exact)`` of ``E[f(x)^2]`` for ReLU networks ``(8, n, 1)``, hidden
     widths ``n`` in ``_WIDTHS``, 1000 draws: ``(|x|^2/8 + beta^2)/2 + beta^2`` (NTK) or
     ``n (|x|^2 + beta^2)/2 + beta^2`` (standard)."""
-    x = jax.random.normal(jax.random.key(6), (8,))
+    x = standard_normal(jax.random.key(6), (8,))
     sq = float(x @ x)
     key = jax.random.key(200 if parameterization == "ntk" else 250)
     est, se = second_moments(key, [(8, n, 1) for n in _WIDTHS], [x] * len(_WIDTHS), activation="relu", beta=beta,
@@ -513,7 +581,7 @@ def check_standard_equivalence():
     ws = (5, 32, 16, 3)
     params = init(jax.random.key(7), ws)
     scaled = [{"w": p["w"] / np.sqrt(p["w"].shape[0]), "b": p["b"]} for p in params]
-    xs = jax.random.normal(jax.random.key(8), (6, ws[0]))
+    xs = standard_normal(jax.random.key(8), (6, ws[0]))
     return check_close("apply(params) vs standard_apply(w / sqrt(n_l)) on 6 inputs, tanh, beta = 0.3",
                        apply(params, xs, activation="tanh", beta=0.3),
                        standard_apply(scaled, xs, activation="tanh", beta=0.3), atol=_ROUNDING_TOL)

@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _random
 from . import activations as _act
 from .claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
 from .validate import as_array, is_concrete, positive_float, positive_int
@@ -466,10 +467,14 @@ def draw_networks(key: jax.Array, widths: tuple[int, ...], seeds: int) -> list:
         raise ValueError(f"widths must be (n_0, ..., n_L) with L >= 1, got {widths}")
     seeds = positive_int(seeds, "seeds")
     sizes = [(a * b, b) for a, b in zip(widths[:-1], widths[1:])]
-    flat = jax.random.normal(key, (seeds, sum(w + b for w, b in sizes)), dtype=jnp.result_type(float))
+    # the numbers of jax.random.normal(key, (seeds, P)), compiled once per power-of-two size, not per shape
+    flat = _random.normal(key, (seeds, sum(w + b for w, b in sizes)), dtype=jnp.result_type(float))
+    # Cut the leaves out on the host when the draw is concrete: jitted slices would compile once per shape.
+    host = is_concrete(flat)
+    arr, put = (np.asarray(flat), jax.device_put) if host else (flat, lambda a: a)
     params, at = [], 0
     for (a, b), (nw, nb) in zip(zip(widths[:-1], widths[1:]), sizes):
-        params.append({"w": flat[:, at:at + nw].reshape(seeds, a, b), "b": flat[:, at + nw:at + nw + nb]})
+        params.append({"w": put(arr[:, at:at + nw].reshape(seeds, a, b)), "b": put(arr[:, at + nw:at + nw + nb])})
         at += nw + nb
     return params
 
@@ -480,11 +485,15 @@ def truncate(params: list, width: int) -> list:
     single network or a batch from :func:`draw_networks` (leading seed axis)."""
     out = []
     last = len(params) - 1
+
+    def cut(a, index):  # on the host for concrete arrays: a jitted slice would compile once per shape
+        return jax.device_put(np.asarray(a)[index]) if is_concrete(a) else a[index]
+
     for l, layer in enumerate(params):
         w, b = layer["w"], layer["b"]
         rows = slice(None) if l == 0 else slice(0, width)
         cols = slice(None) if l == last else slice(0, width)
-        out.append({"w": w[..., rows, cols], "b": b[..., cols]})
+        out.append({"w": cut(w, (..., rows, cols)), "b": cut(b, (..., cols))})
     return out
 
 

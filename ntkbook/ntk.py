@@ -33,9 +33,9 @@ for one input (``~2P`` FLOPs for a dense network), ``o = n_L``:
   contraction costs ``2 N1 N2 sum_l (n_l + o^2 n_{l+1})`` FLOPs -- ``O(N^2 sum_l n_l)`` per
   output pair instead of ``O(N^2 P)`` -- and memory ``(N1 + N2) o sum_l n_l``.
 
-``strategy="auto"`` picks ``"layerwise"`` when an ``mlp_config`` is given, else
-``"jacobian"`` when the two Jacobians fit in :data:`JACOBIAN_MEMORY_BUDGET` bytes, else
-``"products"``.
+``strategy="auto"`` picks ``"layerwise"`` when an ``mlp_config`` is given; else it predicts the time
+of the other two (:func:`choose_strategy`) and takes the faster, ``"jacobian"`` only when its Jacobians
+fit in :data:`JACOBIAN_MEMORY_BUDGET` bytes.
 
 References: :cite:`jacot2018ntk`, :cite:`weng2022ntk`, :cite:`novak2022fast`, :cite:`lee2019wide`.
 """
@@ -58,7 +58,9 @@ from .validate import as_array, as_callable, positive_int
 CHAPTER = "08-ntk"
 
 __all__ = [
+    "FLOPS_PER_SECOND_FLOAT32",
     "JACOBIAN_MEMORY_BUDGET",
+    "SECONDS_PER_JACOBIAN_BYTE",
     "OUTPUTS",
     "STRATEGIES",
     "choose_strategy",
@@ -71,7 +73,12 @@ __all__ = [
 
 STRATEGIES = ("auto", "jacobian", "products", "layerwise")
 OUTPUTS = ("full", "trace", "diagonal")
-JACOBIAN_MEMORY_BUDGET = 2**28  # bytes (256 MiB) for the two batch Jacobians of "jacobian"
+JACOBIAN_MEMORY_BUDGET = 2**30  # bytes (1 GiB) for the batch Jacobians of "jacobian"
+# The time model of choose_strategy, fitted to `make bench` on a 2-core CPU (float32; the rate halves in
+# float64): per-input Jacobians cost ~0.75 ns per byte formed (vmap of jacrev writes per-example outer
+# products, memory-bound), FLOPs of either strategy run at ~160 GFLOP/s (about the BLAS rate).
+SECONDS_PER_JACOBIAN_BYTE = 0.75e-9
+FLOPS_PER_SECOND_FLOAT32 = 160e9
 
 ApplyFn = Callable[[Any, jax.Array], jax.Array]
 
@@ -121,33 +128,35 @@ def _single(apply_fn):
     return lambda params, x: apply_fn(params, x[None, :])[0]
 
 
-def _finish(full_or_parts, output):
-    return full_or_parts
-
-
 # --------------------------------------------------------------------------- strategies
+
+
+def _leaf_jacobians(apply_fn, params, x):
+    """Per-input Jacobians ``∂f(x_a)/∂θ``, one per parameter leaf, flattened: a list of ``(N, o, P_leaf)``."""
+    jac = jax.vmap(jax.jacrev(_single(apply_fn)), in_axes=(None, 0))(params, x)
+    leaves = jax.tree_util.tree_leaves(jac)
+    n, o = leaves[0].shape[:2]
+    return [jnp.reshape(l, (n, o, -1)) for l in leaves]
 
 
 def _jacobians(apply_fn, params, x):
     """Per-input Jacobians ``∂f(x_a)/∂θ``, flattened: ``(N, o, P)``."""
-    jac = jax.vmap(jax.jacrev(_single(apply_fn)), in_axes=(None, 0))(params, x)
-    leaves = jax.tree_util.tree_leaves(jac)
-    n, o = leaves[0].shape[:2]
-    return jnp.concatenate([jnp.reshape(l, (n, o, -1)) for l in leaves], axis=2)
+    return jnp.concatenate(_leaf_jacobians(apply_fn, params, x), axis=2)
+
+
+_EINSUM = {"full": "aip,bjp->abij", "diagonal": "aip,bip->abi", "trace": "aip,bip->ab"}
 
 
 def _contract(j1, j2, output):
-    if output == "full":
-        return jnp.einsum("aip,bjp->abij", j1, j2)
-    if output == "diagonal":
-        return jnp.einsum("aip,bip->abi", j1, j2)
-    return jnp.einsum("aip,bip->ab", j1, j2)
+    """``Σ_leaves J1 J2ᵀ``: contracted leaf by leaf, so the ``(N, o, P)`` concatenation (a copy as large as
+    the Jacobians themselves) is never formed -- measured 1.3-1.6x faster on small networks."""
+    return sum(jnp.einsum(_EINSUM[output], a, b) for a, b in zip(j1, j2))
 
 
 @functools.partial(jax.jit, static_argnums=(0, 4, 5))
 def _ntk_jacobian(apply_fn, params, x1, x2, output, same):
-    j1 = _jacobians(apply_fn, params, x1)
-    j2 = j1 if same else _jacobians(apply_fn, params, x2)
+    j1 = _leaf_jacobians(apply_fn, params, x1)
+    j2 = j1 if same else _leaf_jacobians(apply_fn, params, x2)
     return _contract(j1, j2, output)
 
 
@@ -261,12 +270,25 @@ def strategy_cost(strategy: str, *, n1: int, n2: int, n_out: int, num_params: in
     return {"flops": 3 * (n1 + n2) * o * F + contraction, "memory": (n1 + n2) * o * sum(ws[1:]) + (n1 + n2) * sum(ws[:-1]) + n1 * n2 * oo}
 
 
-def choose_strategy(*, n1: int, n2: int, n_out: int, num_params: int, itemsize: int = 8, mlp: bool = False) -> str:
-    """The ``"auto"`` rule: ``"layerwise"`` for mlp networks, else ``"jacobian"`` when the two
-    Jacobians (``(n1 + n2) n_out P`` floats) fit in :data:`JACOBIAN_MEMORY_BUDGET`, else ``"products"``."""
+def choose_strategy(*, n1: int, n2: int, n_out: int, num_params: int, itemsize: int = 8, mlp: bool = False,
+                    same: bool = False) -> str:
+    """The ``"auto"`` rule: ``"layerwise"`` for mlp networks; else the faster of ``"jacobian"`` and
+    ``"products"`` by a time model -- Jacobian bytes formed (``(n1 + n2) n_out P``, ``n1 n_out P`` when
+    ``same``) times :data:`SECONDS_PER_JACOBIAN_BYTE` plus its FLOPs, against the FLOPs of products, both
+    at :data:`FLOPS_PER_SECOND_FLOAT32` (half that for 8-byte floats) -- with ``"jacobian"`` only when its
+    Jacobians fit in :data:`JACOBIAN_MEMORY_BUDGET`. ``make bench`` checks the choice on 15 shapes.
+    """
     if mlp:
         return "layerwise"
-    return "jacobian" if (n1 + n2) * n_out * num_params * itemsize <= JACOBIAN_MEMORY_BUDGET else "products"
+    n1, n2, o, P = (positive_int(v, k) for v, k in ((n1, "n1"), (n2, "n2"), (n_out, "n_out"), (num_params, "num_params")))
+    itemsize = positive_int(itemsize, "itemsize")
+    jac_bytes = (n1 if same else n1 + n2) * o * P * itemsize
+    if jac_bytes > JACOBIAN_MEMORY_BUDGET:
+        return "products"
+    rate = FLOPS_PER_SECOND_FLOAT32 * 4 / max(itemsize, 4)
+    cost = {s: strategy_cost(s, n1=n1, n2=n2, n_out=o, num_params=P)["flops"] / rate for s in ("jacobian", "products")}
+    cost["jacobian"] += jac_bytes * SECONDS_PER_JACOBIAN_BYTE
+    return min(cost, key=cost.get)
 
 
 def empirical_ntk(
@@ -318,7 +340,7 @@ def empirical_ntk(
     if strategy == "auto":
         P = sum(int(np.size(l)) for l in jax.tree_util.tree_leaves(params))
         itemsize = jnp.asarray(jax.tree_util.tree_leaves(params)[0]).dtype.itemsize
-        strategy = choose_strategy(n1=x1.shape[0], n2=x2.shape[0], n_out=o, num_params=P, itemsize=itemsize)
+        strategy = choose_strategy(n1=x1.shape[0], n2=x2.shape[0], n_out=o, num_params=P, itemsize=itemsize, same=same)
     if strategy == "jacobian":
         return _ntk_jacobian(apply_fn, params, x1, x2, output, same)
     return _ntk_products(apply_fn, params, x1, x2, output, chunk)
@@ -425,14 +447,19 @@ def gd_step_remainder(apply_fn, params, x_train, y_train, x_test, etas, loss: Ca
     over the test inputs -- the part of one gradient-descent step on the outputs that the NTK does
     not predict (``O(η^2)``). ``kernel``: ``K(x_test, x_train)`` if already computed
     (``(M, N, n_L, n_L)``). Returns shape ``(len(etas),)``."""
+    K = empirical_ntk(apply_fn, params, x_test, x_train, strategy="jacobian") if kernel is None else kernel
+    dtype = jax.tree_util.tree_leaves(params)[0].dtype
+    return np.asarray(_gd_step_remainder(apply_fn, loss, params, x_train, y_train, x_test, K, jnp.asarray(etas, dtype=dtype)))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _gd_step_remainder(apply_fn, loss, params, x_train, y_train, x_test, K, etas):
     flat, unravel = jax.flatten_util.ravel_pytree(params)
     grad = jax.grad(lambda p: empirical_loss(apply_fn, p, x_train, y_train, loss))(params)
     gflat, _ = jax.flatten_util.ravel_pytree(grad)
-    K = empirical_ntk(apply_fn, params, x_test, x_train, strategy="jacobian") if kernel is None else kernel
     velocity = kernel_output_velocity(K, loss_output_gradients(apply_fn, params, x_train, y_train, loss))
     f0 = apply_fn(params, x_test)
-    step = jax.jit(jax.vmap(lambda eta: jnp.max(jnp.abs(apply_fn(unravel(flat - eta * gflat), x_test) - f0 - eta * velocity))))
-    return np.asarray(step(jnp.asarray(etas, dtype=flat.dtype)))
+    return jax.vmap(lambda eta: jnp.max(jnp.abs(apply_fn(unravel(flat - eta * gflat), x_test) - f0 - eta * velocity)))(etas)
 
 
 # --------------------------------------------------------------------------- the chapter's claims
@@ -448,12 +475,14 @@ _NTK_TOL = 1e-12
 
 def _setup(widths=(3, 24, 16, 2), *, key=0, n1=6, n2=5, activation="tanh", beta=0.5):
     params = _mlp.init(jax.random.key(key), widths)
-    x1 = jax.random.normal(jax.random.key(key + 1), (n1, widths[0]))
-    x2 = jax.random.normal(jax.random.key(key + 2), (n2, widths[0]))
-    fn = lambda p, x: _mlp.apply(p, x, activation=activation, beta=beta)  # noqa: E731
-    return params, x1, x2, fn
+    x1 = _mlp.standard_normal(jax.random.key(key + 1), (n1, widths[0]))
+    x2 = _mlp.standard_normal(jax.random.key(key + 2), (n2, widths[0]))
+    # One function object per (activation, beta), shared by the claims: it is a static argument of
+    # the jitted strategies, so a fresh lambda per set-up would compile them again for every claim.
+    return params, x1, x2, _mlp_apply_fn(activation, beta)
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def _flat_jacobian_fwd(fn, params, x):
     """An independent route to J: forward mode (``jacfwd``) over the flattened parameter vector, ``(N, o, P)``."""
     flat, unravel = jax.flatten_util.ravel_pytree(params)
@@ -510,18 +539,23 @@ def check_cost_signature():
                        first_argument.shape[0], x1.shape[1], atol=0, expect=False)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _loss_gradient_routes(fn, params, x, y, loss):
+    """``∇_θ L`` by autodiff (flattened, ``(P,)``), the per-input Jacobians ``J`` ``(N, n_L, P)``
+    (``∇_θ f(x_i) = J_i^T`` is ``P x n_L``) and ``∇_f l`` ``(N, n_L)`` (``n_L x 1`` per sample)."""
+    autodiff, _ = jax.flatten_util.ravel_pytree(jax.grad(lambda p: empirical_loss(fn, p, x, y, loss))(params))
+    return autodiff, _jacobians(fn, params, x), loss_output_gradients(fn, params, x, y, loss)
+
+
 @claim(CHAPTER, "With l : R^{n_L} x Y -> R_+, grad_theta L = (1/N) sum_i grad_theta f(x_i) grad_f l_i "
        "(sizes P x n_L times n_L x 1)", equation="eq-loss-grad", source_holds=True,
        where="Neural Tangent Kernel, gradient of the loss")
 def check_loss_gradient():
     params, x, _, fn = _setup(n1=8)
-    ys = {"mse": jax.random.normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
+    ys = {"mse": _mlp.standard_normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
     results = []
     for name, loss in LOSSES.items():
-        y = ys[name]
-        autodiff, _ = jax.flatten_util.ravel_pytree(jax.grad(lambda p: empirical_loss(fn, p, x, y, loss))(params))
-        J = _jacobians(fn, params, x)  # (N, n_L, P); grad_theta f(x_i) = J_i^T is P x n_L
-        g = loss_output_gradients(fn, params, x, y, loss)  # (N, n_L): grad_f l is n_L x 1
+        autodiff, J, g = _loss_gradient_routes(fn, params, x, ys[name], loss)
         chain = jnp.mean(jnp.einsum("aip,ai->ap", J, g), axis=0)
         results.append(check_close(f"{name}: jax.grad of L vs (1/N) sum_i J_i^T grad_f l_i, P = {J.shape[2]}, N = 8",
                                    chain, autodiff, atol=_NTK_TOL, relative=True,
@@ -529,18 +563,25 @@ def check_loss_gradient():
     return results
 
 
+@functools.partial(jax.jit, static_argnums=(0, 5))
+def _output_velocity_routes(fn, params, x, xt, y, loss):
+    """``df(xt)/dt`` under gradient flow by the chain rule (a ``jvp`` along ``dθ/dt = -∇_θ L``), ``(M, n_L)``,
+    and the loss gradients ``∇_f l_i`` of the training set, ``(N, n_L)``."""
+    theta_dot = jax.tree_util.tree_map(jnp.negative, jax.grad(lambda p: empirical_loss(fn, p, x, y, loss))(params))
+    _, f_dot = jax.jvp(lambda p: fn(p, xt), (params,), (theta_dot,))  # chain rule: (df/dtheta) (dtheta/dt)
+    return f_dot, loss_output_gradients(fn, params, x, y, loss)
+
+
 @claim(CHAPTER, "Under gradient flow d theta/dt = -grad L the outputs move by df(x)/dt = -(1/N) sum_i K(x, x_i) grad_f l_i",
        equation="eq-output-ode", source_holds=True, where="Neural Tangent Kernel, output dynamics")
 def check_output_ode():
     params, x, xt, fn = _setup(n1=8, n2=5)
-    ys = {"mse": jax.random.normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
+    ys = {"mse": _mlp.standard_normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
     results = []
+    K = empirical_ntk(fn, params, xt, x)
     for name, loss in LOSSES.items():
-        y = ys[name]
-        theta_dot = jax.tree_util.tree_map(jnp.negative, jax.grad(lambda p: empirical_loss(fn, p, x, y, loss))(params))
-        _, f_dot = jax.jvp(lambda p: fn(p, xt), (params,), (theta_dot,))  # chain rule: (df/dtheta) (dtheta/dt)
-        K = empirical_ntk(fn, params, xt, x)
-        predicted = kernel_output_velocity(K, loss_output_gradients(fn, params, x, y, loss))
+        f_dot, grads = _output_velocity_routes(fn, params, x, xt, ys[name], loss)
+        predicted = kernel_output_velocity(K, grads)
         results.append(check_close(f"{name}: df/dt by the chain rule (jvp) vs -(1/N) sum_i K(x, x_i) grad_f l_i on 5 new inputs",
                                    predicted, f_dot, atol=_NTK_TOL, relative=True))
     return results
@@ -554,7 +595,7 @@ def gd_remainders() -> dict:
     """The remainders of :func:`gd_step_remainder` over :data:`ETAS`, for MSE and cross-entropy
     (tanh network (3, 24, 16, 2), beta = 0.5, 8 training and 5 test inputs)."""
     params, x, xt, fn = _setup(n1=8, n2=5)
-    ys = {"mse": jax.random.normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
+    ys = {"mse": _mlp.standard_normal(jax.random.key(9), (8, 2)), "cross_entropy": jnp.arange(8) % 2}
     K = empirical_ntk(fn, params, xt, x, strategy="jacobian")
     return {name: gd_step_remainder(fn, params, x, ys[name], xt, ETAS, loss, kernel=K) for name, loss in LOSSES.items()}
 

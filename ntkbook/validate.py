@@ -41,13 +41,21 @@ def as_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None, fi
         if arr.ndim not in allowed:
             want = " or ".join(str(a) for a in allowed)
             raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape}")
-    if finite and is_concrete(arr):
-        # A concrete array closed over inside jit/vmap would otherwise be traced here.
-        with jax.ensure_compile_time_eval():
-            ok = bool(jnp.all(jnp.isfinite(arr)))
-        if not ok:
-            raise ValueError(f"{name} must be finite, got non-finite values (nan or inf)")
+    if finite and not all_finite(arr):
+        raise ValueError(f"{name} must be finite, got non-finite values (nan or inf)")
     return arr
+
+
+def all_finite(x: Any) -> bool:
+    """True when every entry of ``x`` is finite; always True for a traced value (unknown until run).
+
+    The test runs in NumPy on the concrete values: a jitted ``jnp.isfinite`` would be compiled
+    afresh for every new shape (tens of milliseconds each), and a concrete array closed over
+    inside ``jit``/``vmap`` would be traced.
+    """
+    if not is_concrete(x):
+        return True
+    return bool(np.all(np.isfinite(np.asarray(x))))
 
 
 def as_callable(f: Any, name: str) -> Callable[..., Any]:

@@ -74,6 +74,46 @@ def test_works_under_jit_and_grad(net):
     assert g[0]["w"].shape == (ws[0], ws[1])
 
 
+def _same_tree(a, b):
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    return len(la) == len(lb) and all(x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(la, lb))
+
+
+def test_init_draws_the_numbers_of_jax_random_normal():
+    # the draws go through ntkbook._random (compiled once per size): the numbers must be those of
+    # jax.random.normal with init's keys, eagerly, under jit and under vmap
+    ws = (3, 300, 2)
+    keys = jax.random.split(jax.random.key(5), 4)
+
+    def reference(k):
+        sub = jax.random.split(k, 4)
+        return [{"w": jax.random.normal(sub[0], (3, 300)), "b": jax.random.normal(sub[1], (300,))},
+                {"w": jax.random.normal(sub[2], (300, 2)), "b": jax.random.normal(sub[3], (2,))}]
+
+    assert _same_tree(mlp.init(keys[0], ws), reference(keys[0]))
+    assert _same_tree(jax.jit(lambda k: mlp.init(k, ws))(keys[0]), reference(keys[0]))
+    assert _same_tree(jax.vmap(lambda k: mlp.init(k, ws))(keys), jax.vmap(reference)(keys))
+
+
+def test_init_batch_and_sweep_are_vmapped_init():
+    keys = jax.random.split(jax.random.key(6), 11)
+    widths = [(2, n, 1) for n in (4, 3000)]  # rows of one length (4096) and of two (8192, 4096)
+    sweep = mlp.init_sweep(keys, widths)
+    for ws, params in zip(widths, sweep):
+        want = jax.vmap(lambda k, ws=ws: mlp.init(k, ws))(keys)
+        assert _same_tree(params, want)
+        assert _same_tree(mlp.init_batch(keys, ws), want)
+    raw = jax.random.split(jax.random.PRNGKey(1), 3)
+    assert _same_tree(mlp.init_batch(raw, (3, 5, 4, 2), dtype=jnp.float32),
+                      jax.vmap(lambda k: mlp.init(k, (3, 5, 4, 2), dtype=jnp.float32))(raw))
+    assert _same_tree(jax.jit(lambda k: mlp.init_batch(k, (2, 8, 1)))(keys), mlp.init_batch(keys, (2, 8, 1)))
+
+
+def test_standard_normal_is_jax_random_normal():
+    k = jax.random.key(9)
+    assert np.array_equal(mlp.standard_normal(k, (6, 5)), jax.random.normal(k, (6, 5)))
+
+
 def test_num_params():
     assert mlp.num_params((3, 5, 2)) == 4 * 5 + 6 * 2
     assert mlp.num_params([1, 1]) == 2
@@ -103,6 +143,12 @@ def test_second_moment_matches_formula():
         (lambda p: mlp.apply({"w": 1}, jnp.ones(4)), TypeError, "params"),
         (lambda p: mlp.apply([{"w": jnp.ones((4, 2)), "b": jnp.ones(3)}], jnp.ones(4)), ValueError, "params[0]['b']"),
         (lambda p: mlp.num_params((3,)), ValueError, "widths"),
+        (lambda p: mlp.init_batch(jax.random.key(0), (2, 3)), ValueError, "keys"),
+        (lambda p: mlp.init_batch(jnp.ones((2, 3)), (2, 3)), TypeError, "keys"),
+        (lambda p: mlp.init_sweep(jax.random.split(jax.random.key(0), 2), []), TypeError, "widths_list"),
+        (lambda p: mlp.init_sweep(jax.random.split(jax.random.key(0), 2), [(2, 3), (2, 3, 1)]), ValueError, "depth"),
+        (lambda p: mlp.init_sweep(jax.random.split(jax.random.key(0), 2), [(2, 0)]), ValueError, "widths_list[0][1]"),
+        (lambda p: mlp.init_batch(jax.random.split(jax.random.key(0), 2), (2, 3), dtype=jnp.int32), TypeError, "dtype"),
         (lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(4)), ValueError, "xs[0]"),
         (lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(3), parameterization="mup"), ValueError, "parameterization"),
     ],

@@ -82,8 +82,15 @@ def test_feature_map_shape(net):
 
 
 def test_choose_strategy_and_costs():
-    assert ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100) == "jacobian"
+    # the benchmark's shapes (make bench): float32 MLP 100-512-512-512-1, x2 = x1
+    P = mlp.num_params((100, 512, 512, 512, 1))
+    assert ntk.choose_strategy(n1=256, n2=256, n_out=1, num_params=P, itemsize=4, same=True) == "jacobian"  # 0.80 vs 0.92 s
+    assert ntk.choose_strategy(n1=64, n2=64, n_out=1, num_params=P, itemsize=4, same=True) == "products"  # 165 vs 71 ms
+    # Jacobians over the memory budget: products, however the times compare
+    assert ntk.choose_strategy(n1=256, n2=256, n_out=1, num_params=P, itemsize=8, same=True) == "products"
     assert ntk.choose_strategy(n1=10**4, n2=10**4, n_out=10, num_params=10**6) == "products"
+    with pytest.raises(ValueError, match="itemsize"):
+        ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100, itemsize=0)
     assert ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100, mlp=True) == "layerwise"
     ws = (16, 1024, 1024, 1)
     P = mlp.num_params(ws)

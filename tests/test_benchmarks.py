@@ -1,0 +1,47 @@
+"""Smoke tests of the benchmark suite (``make bench`` is not part of ``make test``, so this keeps it runnable):
+each part runs on a tiny grid, and the report renders from the saved results."""
+
+import json
+import pathlib
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from benchmarks import __main__ as bench_main  # noqa: E402
+from benchmarks import allocation, analytic, common, empirical  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MATMUL = {"float64": 1e10, "float32": 2e10}
+
+
+def test_analytic_tiny_grid_runs_and_agrees():
+    grid = [dict(n=64, n0=8, depth=3, activation="relu", dtype="float64"),
+            dict(n=32, n0=8, depth=2, activation="tanh", dtype="float64")]
+    rows = analytic.run(grid, copy_bw=1e9, matmul=MATMUL, repeats=1, log=lambda *a: None)
+    impls = {(r["activation"], r["impl"]) for r in rows}
+    assert {("relu", "straightforward"), ("relu", "library"), ("relu", "fast"), ("tanh", "library")} <= impls
+    errs = [r["rel_err"] for r in rows if r.get("rel_err") is not None]
+    assert errs and max(errs) <= 1e-12, errs
+    assert all(r["time"] > 0 and r["ns_entry_layer"] > 0 for r in rows)
+
+
+def test_empirical_tiny_grid_judges_the_automatic_choice():
+    grid = [dict(widths=(4, 8, 1), n=8, dtype="float32")]
+    rows = empirical.run(grid, matmul=MATMUL, repeats=1, log=lambda *a: None)
+    autos = [r for r in rows if r["strategy"].startswith("auto")]
+    assert len(autos) == 2 and all("within_10pct" in r for r in autos)
+
+
+def test_bandwidths_count_faults():
+    b = allocation.bandwidths(size_mb=8)
+    assert b["fresh"] > 0 and b["in_place"] > 0 and b["pages"] == 2048
+    assert 0 <= b["faults_per_call"] <= 4 * b["pages"]
+
+
+def test_machine_and_report_render_from_saved_results():
+    info = common.machine()
+    assert {"cpu", "cores", "jax", "glibc_tunables", "transparent_hugepage"} <= set(info)
+    res = json.loads((ROOT / "benchmarks" / "results" / "latest.json").read_text())
+    md = bench_main.report(res)
+    assert "## Targets" in md and "## Analytic kernels" in md and "## Empirical NTK" in md
