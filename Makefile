@@ -25,7 +25,7 @@ help:
 	@echo "make reproduce execute every notebook twice and show that the outputs are identical"
 	@echo "make lab       JupyterLab on the book, with MyST rendering"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
-	@echo "make bench     run the benchmarks (not part of make test)"
+	@echo "make bench     run the benchmarks (not part of make test; BENCH_ARGS=--book adds the notebooks and the build)"
 	@echo "make clean     remove build outputs (keeps .venv; 'make distclean' removes it too)"
 
 # One venv with everything (the library, the book, the tests, JupyterLab): reinstalled only
@@ -70,8 +70,9 @@ serve:
 	@test -f _build/html/index.html || { echo "no _build/html: run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
+# BENCH_ARGS: e.g. --book (also time nbval per notebook and the book build), --full, --only analytic
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis
