@@ -147,7 +147,8 @@ def test_same_batch_diagonal_exact_and_agrees_with_library(data, activation, sym
         ref_s, ref_k = v, kd
     else:  # the library's own diagonal
         ref_s, ref_k = np.diag(np.asarray(ls)), np.diag(np.asarray(lk))
-    # 5 layers of O(1) arithmetic (erf: arcsin of 2v/(1 + 2v) each layer): a few units of rounding
+    # 5 layers of O(1) arithmetic (erf: arcsin of 2v/(1 + 2v) each layer): a few units of rounding --
+    # measured 2.7 eps (relu), 5.1 eps (erf), 0 (identity); the bound is 18 eps
     np.testing.assert_allclose(np.diag(np.asarray(sigma)), ref_s, rtol=4e-15)
     np.testing.assert_allclose(np.diag(np.asarray(k)), ref_k, rtol=4e-15)
     # symmetric path mirrors blocks: symmetric to the last bit
