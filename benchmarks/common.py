@@ -37,6 +37,34 @@ def timed(fn: Callable[[], Any], *, repeats: int = 5, max_seconds: float = 20.0)
     return dict(first=first, median=med, min=min(times), compile=max(first - med, 0.0), n=len(times))
 
 
+def timed_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5, max_seconds: float = 30.0) -> dict[str, dict]:
+    """:func:`timed` for several functions that are to be compared: each is run once cold, then the warm
+    calls go round-robin (A, B, A, B, ...), so a drift of the machine's speed during the measurement (load
+    from elsewhere, memory state) falls on all of them alike instead of on whichever ran last. Returns one
+    :func:`timed`-style dict per name."""
+    first = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        block(fn())
+        first[name] = time.perf_counter() - t0
+    if max(first.values()) < 0.05:
+        repeats = max(repeats, 21)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    budget = time.perf_counter() + max_seconds
+    while min(len(v) for v in times.values()) < repeats:
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            block(fn())
+            times[name].append(time.perf_counter() - t0)
+        if time.perf_counter() + sum(v[-1] for v in times.values()) > budget:
+            break
+    out = {}
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        out[name] = dict(first=first[name], median=med, min=min(ts), compile=max(first[name] - med, 0.0), n=len(ts))
+    return out
+
+
 def copy_bandwidth(size_mb: int = 256) -> float:
     """Bytes per second of ``a + 1`` on a float64 array of ``size_mb`` MB (read + write counted)."""
     n = size_mb * 2**20 // 8

@@ -6,8 +6,10 @@ kernel ``(N, N, n_L, n_L)`` of a batch with itself is computed by every strategy
 may use the network's structure) and without it (a generic ``apply_fn``: Jacobian contraction or
 products). FLOPs come from :func:`ntkbook.ntk.strategy_cost` (leading order); the achieved FLOP/s is
 compared with the BLAS product measured in the same run. A strategy whose estimated cost exceeds the
-FLOP budget, or whose Jacobians exceed the memory budget, is skipped (and said so). The check: the
-strategy the automatic choice picks measured within 10% of the fastest strategy it could have chosen.
+FLOP budget (float64 FLOPs counted twice), or whose Jacobians exceed the memory budget, is skipped (and
+said so). The strategies of a case are timed round-robin (:func:`benchmarks.common.timed_interleaved`).
+The check: the strategy the automatic choice picks measured within 10% of the fastest strategy it could
+have chosen; the choice is "contested" where two or more of its candidates were measured.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 from ntkbook import mlp, ntk
 
-from .common import fmt_time, timed
+from .common import fmt_time, timed, timed_interleaved
 
 STRATEGIES = ("jacobian", "products", "layerwise")
 CONFIG = dict(activation="relu", beta=0.1)
@@ -47,7 +49,7 @@ def full_grid() -> list[dict]:
     return g
 
 
-def run(grid: list[dict], *, matmul: dict, flop_budget: float = 1e11, memory_budget: float = 2**31, repeats: int = 5,
+def run(grid: list[dict], *, matmul: dict, flop_budget: float = 2e11, memory_budget: float = 2**31, repeats: int = 5,
         log=print) -> list[dict]:
     rows = []
     for case in grid:
@@ -59,28 +61,29 @@ def run(grid: list[dict], *, matmul: dict, flop_budget: float = 1e11, memory_bud
         o = widths[-1]
         apply_fn = lambda p, x: mlp.apply(p, x, **CONFIG)  # noqa: E731
         label = f"{'-'.join(map(str, widths))} N={n} {dt}"
-        times, costs = {}, {}
+        costs, runnable = {}, {}
         for s in STRATEGIES:
             cost = ntk.strategy_cost(s, n1=n, n2=n, n_out=o, num_params=P, widths=widths)
             costs[s] = cost
-            if cost["flops"] > flop_budget or cost["memory"] * dtype.itemsize > memory_budget:
+            if cost["flops"] * dtype.itemsize / 4 > flop_budget or cost["memory"] * dtype.itemsize > memory_budget:
                 rows.append(dict(case=label, strategy=s, flops=cost["flops"], time=None,
                                  note=f"skipped: {cost['flops']:.1e} FLOPs, {cost['memory'] * dtype.itemsize / 2**30:.1f} GiB"))
                 log(f"  empirical {label:34s} {s:16s} skipped")
                 continue
             kw = dict(mlp_config=CONFIG) if s == "layerwise" else {}
-            t = timed(lambda: ntk.empirical_ntk(apply_fn, params, x, strategy=s, **kw), repeats=repeats)
-            times[s] = t["median"]
-            rows.append(dict(case=label, strategy=s, flops=cost["flops"], time=t["median"], compile=t["compile"],
-                             rate_pct=100 * cost["flops"] / t["median"] / matmul[dt]))
+            runnable[s] = lambda s=s, kw=kw: ntk.empirical_ntk(apply_fn, params, x, strategy=s, **kw)
+        # the strategies of a case are timed round-robin, so that their comparison is fair (see timed_interleaved)
+        timings = timed_interleaved(runnable, repeats=repeats) if runnable else {}
+        times = {s: t["median"] for s, t in timings.items()}
+        for s, t in timings.items():
+            rows.append(dict(case=label, strategy=s, flops=costs[s]["flops"], time=t["median"], compile=t["compile"],
+                             rate_pct=100 * costs[s]["flops"] / t["median"] / matmul[dt]))
             log(f"  empirical {label:34s} {s:16s} {fmt_time(t['median']):>9s}")
         for name, kw, pool in (("auto (mlp_config)", dict(mlp_config=CONFIG), STRATEGIES),
                                ("auto (generic fn)", {}, ("jacobian", "products"))):
-            itemsize = dtype.itemsize
-            picked = ntk.choose_strategy(n1=n, n2=n, n_out=o, num_params=P, itemsize=itemsize, mlp="mlp_config" in kw,
-                                         same=True)
+            picked = ntk.choose_strategy(apply_fn, params, x, **kw)
             cands = {s: times[s] for s in pool if s in times}
-            if picked not in times and costs[picked]["flops"] > flop_budget * 10:
+            if picked not in times and costs[picked]["flops"] * dtype.itemsize / 4 > flop_budget * 10:
                 rows.append(dict(case=label, strategy=name, picked=picked, time=None, note=f"picks {picked}: too slow to run here"))
                 continue
             t = timed(lambda: ntk.empirical_ntk(apply_fn, params, x, strategy="auto", **kw), repeats=repeats)
@@ -90,7 +93,7 @@ def run(grid: list[dict], *, matmul: dict, flop_budget: float = 1e11, memory_bud
             # same program, so timing it again would only add noise)
             ok = cands[picked] <= 1.1 * cands[best]
             rows.append(dict(case=label, strategy=name, picked=picked, time=t["median"], compile=t["compile"],
-                             best=best, within_10pct=ok,
+                             best=best, within_10pct=ok, contested=len(cands) > 1,
                              note=f"picks {picked}; fastest measured {best}" + ("" if ok else " -- MISSED")))
             log(f"  empirical {label:34s} {name:16s} {fmt_time(t['median']):>9s}  picks {picked}, fastest {best}, ok={ok}")
     return rows

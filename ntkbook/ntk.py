@@ -34,8 +34,9 @@ for one input (``~2P`` FLOPs for a dense network), ``o = n_L``:
   output pair instead of ``O(N^2 P)`` -- and memory ``(N1 + N2) o sum_l n_l``.
 
 ``strategy="auto"`` picks ``"layerwise"`` when an ``mlp_config`` is given; else it predicts the time
-of the other two (:func:`choose_strategy`) and takes the faster, ``"jacobian"`` only when its Jacobians
-fit in :data:`JACOBIAN_MEMORY_BUDGET` bytes.
+of the other two from XLA's own FLOP and byte counts of their programs (:func:`choose_strategy`,
+:func:`strategy_estimates`) and takes the faster, ``"jacobian"`` only when its Jacobians fit in
+:data:`JACOBIAN_MEMORY_BUDGET` bytes.
 
 References: :cite:`jacot2018ntk`, :cite:`weng2022ntk`, :cite:`novak2022fast`, :cite:`lee2019wide`.
 """
@@ -58,27 +59,32 @@ from .validate import as_array, as_callable, positive_int
 CHAPTER = "08-ntk"
 
 __all__ = [
-    "FLOPS_PER_SECOND_FLOAT32",
     "JACOBIAN_MEMORY_BUDGET",
-    "SECONDS_PER_JACOBIAN_BYTE",
     "OUTPUTS",
     "STRATEGIES",
+    "TIME_MODEL",
     "choose_strategy",
     "empirical_ntk",
     "feature_map",
     "layerwise_ntk",
     "mlp_ntk",
     "strategy_cost",
+    "strategy_estimates",
 ]
 
 STRATEGIES = ("auto", "jacobian", "products", "layerwise")
 OUTPUTS = ("full", "trace", "diagonal")
 JACOBIAN_MEMORY_BUDGET = 2**30  # bytes (1 GiB) for the batch Jacobians of "jacobian"
-# The time model of choose_strategy, fitted to `make bench` on a 2-core CPU (float32; the rate halves in
-# float64): per-input Jacobians cost ~0.75 ns per byte formed (vmap of jacrev writes per-example outer
-# products, memory-bound), FLOPs of either strategy run at ~160 GFLOP/s (about the BLAS rate).
-SECONDS_PER_JACOBIAN_BYTE = 0.75e-9
-FLOPS_PER_SECOND_FLOAT32 = 160e9
+# The time model of the automatic choice (see choose_strategy): predicted seconds of one call of a strategy,
+#     overhead + per_flop * flops * (itemsize / 4) + per_byte * bytes,
+# with ``flops`` and ``bytes`` XLA's own count for the compiled program (its cost analysis); a float64 FLOP
+# is charged as two float32 FLOPs (half the SIMD lanes). Fitted by ``python -m benchmarks --only strategy``
+# on a 2-core CPU (benchmarks/results/strategy-fit.md). On another machine the absolute times differ; the
+# choice less so, as both strategies run on the same matrix units and memory.
+TIME_MODEL = {
+    "jacobian": {"overhead": 5.47e-4, "per_flop": 5.38e-12, "per_byte": 1.30e-10},
+    "products": {"overhead": 8.39e-4, "per_flop": 5.40e-12, "per_byte": 4.64e-11},
+}
 
 ApplyFn = Callable[[Any, jax.Array], jax.Array]
 
@@ -270,25 +276,111 @@ def strategy_cost(strategy: str, *, n1: int, n2: int, n_out: int, num_params: in
     return {"flops": 3 * (n1 + n2) * o * F + contraction, "memory": (n1 + n2) * o * sum(ws[1:]) + (n1 + n2) * sum(ws[:-1]) + n1 * n2 * oo}
 
 
-def choose_strategy(*, n1: int, n2: int, n_out: int, num_params: int, itemsize: int = 8, mlp: bool = False,
-                    same: bool = False) -> str:
-    """The ``"auto"`` rule: ``"layerwise"`` for mlp networks; else the faster of ``"jacobian"`` and
-    ``"products"`` by a time model -- Jacobian bytes formed (``(n1 + n2) n_out P``, ``n1 n_out P`` when
-    ``same``) times :data:`SECONDS_PER_JACOBIAN_BYTE` plus its FLOPs, against the FLOPs of products, both
-    at :data:`FLOPS_PER_SECOND_FLOAT32` (half that for 8-byte floats) -- with ``"jacobian"`` only when its
-    Jacobians fit in :data:`JACOBIAN_MEMORY_BUDGET`. ``make bench`` checks the choice on 15 shapes.
-    """
-    if mlp:
-        return "layerwise"
-    n1, n2, o, P = (positive_int(v, k) for v, k in ((n1, "n1"), (n2, "n2"), (n_out, "n_out"), (num_params, "num_params")))
-    itemsize = positive_int(itemsize, "itemsize")
-    jac_bytes = (n1 if same else n1 + n2) * o * P * itemsize
-    if jac_bytes > JACOBIAN_MEMORY_BUDGET:
+def _aval(a) -> tuple:
+    """``(shape, dtype name, weak_type)``: what a compiled program requires of an argument."""
+    a = a if hasattr(a, "dtype") and hasattr(a, "shape") else jnp.asarray(a)
+    return tuple(a.shape), jnp.dtype(a.dtype).name, bool(getattr(a, "weak_type", False))
+
+
+def _xla_cost(compiled) -> tuple[float, float] | None:
+    """``(flops, bytes accessed)`` of a compiled program by XLA's cost analysis; ``None`` where the backend gives none."""
+    try:
+        cost = compiled.cost_analysis()
+    except Exception:  # some backends or versions offer no analysis: the closed-form counts stand in
+        return None
+    if isinstance(cost, (list, tuple)):
+        cost = cost[0] if cost else None
+    if not cost or "flops" not in cost:
+        return None
+    return float(cost["flops"]), float(cost.get("bytes accessed", 0.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _plans(apply_fn, treedef, leaf_avals, x1_aval, x2_aval, output, same, chunk):
+    """Both generic strategies compiled for these shapes, with XLA's counts and the predicted time of each.
+    The executables are kept, so the automatic choice runs the one it picks without compiling it again."""
+    struct = lambda s, d, w: jax.ShapeDtypeStruct(s, d, weak_type=w)  # noqa: E731
+    params = jax.tree_util.tree_unflatten(treedef, [struct(*a) for a in leaf_avals])
+    x1, x2 = struct(*x1_aval), struct(*x2_aval)
+    n1, n2 = x1.shape[0], x2.shape[0]
+    o = int(jax.eval_shape(apply_fn, params, x1).shape[1])
+    P = sum(int(np.prod(a[0])) for a in leaf_avals)
+    itemsize = max(jnp.dtype(a[1]).itemsize for a in leaf_avals)
+    jacobian_bytes = (n1 if same else n1 + n2) * o * P * itemsize
+    columns = n2 * o
+    step = min(chunk, columns)
+    plans = {}
+    for s in ("jacobian", "products"):
+        compiled, counted = None, None
+        if s == "products" or jacobian_bytes <= JACOBIAN_MEMORY_BUDGET:
+            if s == "jacobian":
+                compiled = _ntk_jacobian.lower(apply_fn, params, x1, x2, output, same).compile()
+            else:
+                compiled = _ntk_products.lower(apply_fn, params, x1, x2, output, chunk).compile()
+            counted = _xla_cost(compiled)
+        if counted is not None and s == "products":
+            # XLA counts the body of a loop once: here one step of `step` columns plus the remainder
+            # (`jax.lax.map` maps the last `columns % step` apart); scale to all `columns`.
+            counted = tuple(c * columns / (step + columns % step) for c in counted)
+        source = "xla"
+        if counted is None:
+            c = strategy_cost(s, n1=n1, n2=n2, n_out=o, num_params=P, output=output)
+            counted, source = (float(c["flops"]), float(c["memory"] * itemsize)), "closed form"
+        flops, nbytes = counted
+        m = TIME_MODEL[s]
+        seconds = m["overhead"] + m["per_flop"] * flops * itemsize / 4 + m["per_byte"] * nbytes
+        plans[s] = {"flops": flops, "bytes": nbytes, "seconds": seconds, "counted_by": source, "compiled": compiled}
+    plans["jacobian"]["jacobian_bytes"] = jacobian_bytes
+    return plans
+
+
+def _plans_for(apply_fn, params, x1, x2, output, same, chunk):
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    return _plans(apply_fn, treedef, tuple(_aval(l) for l in leaves), _aval(x1), _aval(x2), output, same, chunk)
+
+
+def _choose(plans) -> str:
+    if plans["jacobian"]["jacobian_bytes"] > JACOBIAN_MEMORY_BUDGET:
         return "products"
-    rate = FLOPS_PER_SECOND_FLOAT32 * 4 / max(itemsize, 4)
-    cost = {s: strategy_cost(s, n1=n1, n2=n2, n_out=o, num_params=P)["flops"] / rate for s in ("jacobian", "products")}
-    cost["jacobian"] += jac_bytes * SECONDS_PER_JACOBIAN_BYTE
-    return min(cost, key=cost.get)
+    return min(("jacobian", "products"), key=lambda s: plans[s]["seconds"])
+
+
+def strategy_estimates(apply_fn: ApplyFn, params: Any, x1: jax.Array, x2: jax.Array | None = None, *,
+                       output: str = "full", chunk: int = 64) -> dict[str, dict]:
+    """What the automatic choice sees. For ``"jacobian"`` and ``"products"``: XLA's count of the FLOPs and bytes
+    accessed by the compiled program (``jax.jit(...).lower(...).compile().cost_analysis()``; nothing is run)
+    and the predicted seconds of one call by :data:`TIME_MODEL`; for ``"jacobian"`` also the bytes of its batch
+    Jacobians (``jacobian_bytes``, against :data:`JACOBIAN_MEMORY_BUDGET`).
+
+    Same arguments as :func:`empirical_ntk`. The programs are compiled once per function, shapes, dtypes and
+    options, and kept for :func:`empirical_ntk`. Where the backend offers no cost analysis, or the Jacobians
+    are over the budget (that program is then not compiled), the closed-form counts of :func:`strategy_cost`
+    stand in (``counted_by`` says which).
+
+    Returns:
+      ``{"jacobian": {...}, "products": {...}}``, each with ``flops``, ``bytes``, ``seconds``, ``counted_by``.
+    """
+    output = _check_output(output)
+    chunk = positive_int(chunk, "chunk")
+    same = x2 is None
+    x1, x2 = _check_batches(x1, x2)
+    apply_fn = as_callable(apply_fn, "apply_fn")
+    _check_params(params)
+    _output_dim(apply_fn, params, x1)
+    plans = _plans_for(apply_fn, params, x1, x2, output, same, chunk)
+    return {s: {k: v for k, v in p.items() if k != "compiled"} for s, p in plans.items()}
+
+
+def choose_strategy(apply_fn: ApplyFn, params: Any, x1: jax.Array, x2: jax.Array | None = None, *,
+                    output: str = "full", chunk: int = 64, mlp_config: dict | None = None) -> str:
+    """The ``"auto"`` rule of :func:`empirical_ntk` (same arguments): ``"layerwise"`` when ``mlp_config`` is
+    given; else ``"products"`` when the batch Jacobians would exceed :data:`JACOBIAN_MEMORY_BUDGET`; else the
+    faster of ``"jacobian"`` and ``"products"`` as predicted from XLA's FLOP and byte counts of the two
+    programs (:func:`strategy_estimates`). ``make bench`` checks the choice against measured times.
+    """
+    if mlp_config is not None:
+        return "layerwise"
+    return _choose(strategy_estimates(apply_fn, params, x1, x2, output=output, chunk=chunk))
 
 
 def empirical_ntk(
@@ -336,11 +428,10 @@ def empirical_ntk(
         return layerwise_ntk(params, x1, None if same else x2, output=output, **mlp_config)
     apply_fn = as_callable(apply_fn, "apply_fn")
     _check_params(params)
-    o = _output_dim(apply_fn, params, x1)
+    _output_dim(apply_fn, params, x1)
     if strategy == "auto":
-        P = sum(int(np.size(l)) for l in jax.tree_util.tree_leaves(params))
-        itemsize = jnp.asarray(jax.tree_util.tree_leaves(params)[0]).dtype.itemsize
-        strategy = choose_strategy(n1=x1.shape[0], n2=x2.shape[0], n_out=o, num_params=P, itemsize=itemsize, same=same)
+        plans = _plans_for(apply_fn, params, x1, x2, output, same, chunk)
+        return plans[_choose(plans)]["compiled"](params, x1, x2)
     if strategy == "jacobian":
         return _ntk_jacobian(apply_fn, params, x1, x2, output, same)
     return _ntk_products(apply_fn, params, x1, x2, output, chunk)

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from benchmarks import __main__ as bench_main  # noqa: E402
-from benchmarks import allocation, analytic, common, empirical  # noqa: E402
+from benchmarks import allocation, analytic, common, empirical, strategy  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MATMUL = {"float64": 1e10, "float32": 2e10}
@@ -33,6 +33,25 @@ def test_empirical_tiny_grid_judges_the_automatic_choice():
     assert len(autos) == 2 and all("within_10pct" in r for r in autos)
 
 
+def test_strategy_fit_on_a_tiny_design():
+    cases = strategy.design(n_cases=4, flop_budget=1e7)
+    assert len(cases) == 4 and cases[3]["dtype"] == "float64"
+    rows = strategy.measure(cases, repeats=1, log=lambda *a: None)
+    ev = strategy.evaluate(rows)
+    for s in strategy.GENERIC:
+        assert all(ev["model"][s][k] >= 0 for k in strategy.TERMS)  # non-negative least squares
+        assert all(r[s]["time"] > 0 and r[s]["flops"] > 0 for r in rows)
+    assert len(ev["loo"]) == len(ev["library"]) == 4
+    assert "leave-one-out" in strategy.report(rows, ev)
+
+
+def test_timed_interleaved_runs_each_function_alike():
+    calls = []
+    t = common.timed_interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3)
+    assert t["a"]["n"] == t["b"]["n"] >= 3
+    assert calls[2:8] == ["a", "b"] * 3  # after one cold call each: round-robin
+
+
 def test_bandwidths_count_faults():
     # a smoke test: the rates and the fault count depend on the machine (huge pages or not), so only
     # that the measurement runs and returns finite positive rates is checked here
@@ -47,3 +66,5 @@ def test_machine_and_report_render_from_saved_results():
     res = json.loads((ROOT / "benchmarks" / "results" / "latest.json").read_text())
     md = bench_main.report(res)
     assert "## Targets" in md and "## Analytic kernels" in md and "## Empirical NTK" in md
+    if (ROOT / "benchmarks" / "results" / "strategy-fit.md").exists():
+        assert "## The automatic strategy of the empirical NTK" in bench_main.page(md, res)

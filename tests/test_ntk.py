@@ -81,17 +81,55 @@ def test_feature_map_shape(net):
     assert ntk.feature_map(fn, params, x1).shape == (4, mlp.num_params((3, 10, 8, 2)), 2)
 
 
-def test_choose_strategy_and_costs():
-    # the benchmark's shapes (make bench): float32 MLP 100-512-512-512-1, x2 = x1
-    P = mlp.num_params((100, 512, 512, 512, 1))
-    assert ntk.choose_strategy(n1=256, n2=256, n_out=1, num_params=P, itemsize=4, same=True) == "jacobian"  # 0.80 vs 0.92 s
-    assert ntk.choose_strategy(n1=64, n2=64, n_out=1, num_params=P, itemsize=4, same=True) == "products"  # 165 vs 71 ms
-    # Jacobians over the memory budget: products, however the times compare
-    assert ntk.choose_strategy(n1=256, n2=256, n_out=1, num_params=P, itemsize=8, same=True) == "products"
-    assert ntk.choose_strategy(n1=10**4, n2=10**4, n_out=10, num_params=10**6) == "products"
-    with pytest.raises(ValueError, match="itemsize"):
-        ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100, itemsize=0)
-    assert ntk.choose_strategy(n1=2, n2=2, n_out=1, num_params=100, mlp=True) == "layerwise"
+def test_choose_strategy_rules():
+    fn = ntk._mlp_apply_fn("relu", 0.1)
+    params = mlp.init(jax.random.key(1), (100, 512, 1), dtype=jnp.float32)
+    small = jax.random.normal(jax.random.key(2), (8, 100), jnp.float32)
+    assert ntk.choose_strategy(fn, params, small, mlp_config=dict(activation="relu", beta=0.1)) == "layerwise"
+    # 20000 inputs x P = 52225 float32 parameters: 4.2 GB of Jacobians, over the 1 GiB budget -> products,
+    # however the predicted times compare (the Jacobian program is then not even compiled)
+    big = jnp.zeros((20000, 100), jnp.float32)
+    est = ntk.strategy_estimates(fn, params, big)
+    assert est["jacobian"]["jacobian_bytes"] == 20000 * mlp.num_params((100, 512, 1)) * 4 > ntk.JACOBIAN_MEMORY_BUDGET
+    assert est["jacobian"]["counted_by"] == "closed form"
+    assert ntk.choose_strategy(fn, params, big) == "products"
+
+
+def test_strategy_estimates_count_what_xla_runs():
+    fn = ntk._mlp_apply_fn("relu", 0.1)
+    ws = (100, 128, 128, 128, 1)
+    P = mlp.num_params(ws)
+    params = mlp.init(jax.random.key(1), ws, dtype=jnp.float32)
+    x1 = jax.random.normal(jax.random.key(2), (64, 100), jnp.float32)
+    counts = {}
+    for n2 in (100, 200):  # 100 and 200 basis columns: 1 step of 64 + 36 left, 3 steps of 64 + 8 left
+        x2 = jax.random.normal(jax.random.key(3), (n2, 100), jnp.float32)
+        est = ntk.strategy_estimates(fn, params, x1, x2)
+        assert est["jacobian"]["counted_by"] == est["products"]["counted_by"] == "xla"
+        # Jacobian contraction: XLA's FLOPs within 5% of the closed form (measured: 1.7% and 1.4% under)
+        closed = ntk.strategy_cost("jacobian", n1=64, n2=n2, n_out=1, num_params=P)["flops"]
+        assert abs(est["jacobian"]["flops"] / closed - 1) < 0.05
+        counts[n2] = est["products"]["flops"]
+    # XLA counts a loop body once; scaled by the trip count, the products FLOPs are linear in the columns
+    # (measured ratio 2.005; unscaled, XLA would count one step of 64 plus the remainder: 100 of 100 columns but
+    # only 72 of 200, a ratio of 0.72)
+    assert abs(counts[200] / counts[100] - 2) < 0.01
+
+
+def test_auto_runs_the_program_it_picks():
+    # the automatic choice runs the executable compiled for the estimate: bit-for-bit the chosen strategy
+    for ws, n in (((100, 128, 128, 128, 1), 64), ((100, 512, 1), 16)):
+        fn = ntk._mlp_apply_fn("relu", 0.1)
+        params = mlp.init(jax.random.key(1), ws, dtype=jnp.float32)
+        x = jax.random.normal(jax.random.key(2), (n, 100), jnp.float32)
+        picked = ntk.choose_strategy(fn, params, x)
+        np.testing.assert_array_equal(ntk.empirical_ntk(fn, params, x), ntk.empirical_ntk(fn, params, x, strategy=picked))
+    hits = ntk._plans.cache_info().hits
+    ntk.empirical_ntk(fn, params, x)
+    assert ntk._plans.cache_info().hits == hits + 1  # the second call compiles nothing
+
+
+def test_strategy_cost_layerwise_is_cheaper():
     ws = (16, 1024, 1024, 1)
     P = mlp.num_params(ws)
     j = ntk.strategy_cost("jacobian", n1=128, n2=128, n_out=1, num_params=P, widths=ws)
@@ -130,6 +168,10 @@ def test_losses_and_velocity(net):
         (lambda p, x, f: ntk.layerwise_ntk(p, jnp.ones((2, 4))), ValueError, "x"),
         (lambda p, x, f: ntk.strategy_cost("layerwise", n1=1, n2=1, n_out=1, num_params=3), ValueError, "widths"),
         (lambda p, x, f: ntk.strategy_cost("fast", n1=1, n2=1, n_out=1, num_params=3), ValueError, "strategy"),
+        (lambda p, x, f: ntk.choose_strategy(f, p, x, chunk=0), ValueError, "chunk"),
+        (lambda p, x, f: ntk.choose_strategy(f, p, x, output="all"), ValueError, "output"),
+        (lambda p, x, f: ntk.strategy_estimates(f, p, x[0]), ValueError, "x1"),
+        (lambda p, x, f: ntk.strategy_estimates("f", p, x), TypeError, "apply_fn"),
         (lambda p, x, f: ntk.kernel_output_velocity(jnp.ones((2, 3, 2, 2)), jnp.ones((2, 2))), ValueError, "kernel"),
     ],
 )
