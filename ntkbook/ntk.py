@@ -82,8 +82,8 @@ JACOBIAN_MEMORY_BUDGET = 2**30  # bytes (1 GiB) for the batch Jacobians of "jaco
 # on a 2-core CPU (benchmarks/results/strategy-fit.md). On another machine the absolute times differ; the
 # choice less so, as both strategies run on the same matrix units and memory.
 TIME_MODEL = {
-    "jacobian": {"overhead": 5.47e-4, "per_flop": 5.38e-12, "per_byte": 1.30e-10},
-    "products": {"overhead": 8.39e-4, "per_flop": 5.40e-12, "per_byte": 4.64e-11},
+    "jacobian": {"overhead": 4.01e-04, "per_flop": 4.25e-12, "per_byte": 1.44e-10},
+    "products": {"overhead": 6.68e-04, "per_flop": 5.08e-12, "per_byte": 4.56e-11},
 }
 
 ApplyFn = Callable[[Any, jax.Array], jax.Array]
