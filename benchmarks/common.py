@@ -22,22 +22,10 @@ def timed(fn: Callable[[], Any], *, repeats: int = 5, max_seconds: float = 20.0)
     """Run ``fn`` once cold (compile + run), then up to ``repeats`` warm calls (fewer if they would
     take longer than ``max_seconds`` in all; at least 21 when the first call took under 50 ms). Returns ``first`` (s), ``median``/``min`` of the warm calls (s),
     ``compile`` = first - median (s) and ``n`` (warm calls)."""
-    t0 = time.perf_counter()
-    block(fn())
-    first = time.perf_counter() - t0
-    times: list[float] = []
-    budget = time.perf_counter() + max_seconds
-    if first < 0.05:  # short calls are noisy: more repeats (still well under a second in all)
-        repeats = max(repeats, 21)
-    while len(times) < repeats and (not times or time.perf_counter() + times[-1] < budget):
-        t0 = time.perf_counter()
-        block(fn())
-        times.append(time.perf_counter() - t0)
-    med = statistics.median(times)
-    return dict(first=first, median=med, min=min(times), compile=max(first - med, 0.0), n=len(times))
+    return timed_interleaved({"fn": fn}, repeats=repeats, max_seconds=max_seconds)["fn"]
 
 
-def timed_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5, max_seconds: float = 30.0) -> dict[str, dict]:
+def timed_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5, max_seconds: float = 20.0) -> dict[str, dict]:
     """:func:`timed` for several functions that are to be compared: each is run once cold, then the warm
     calls go round-robin (A, B, A, B, ...), so a drift of the machine's speed during the measurement (load
     from elsewhere, memory state) falls on all of them alike instead of on whichever ran last. Returns one

@@ -129,6 +129,15 @@ def _output_dim(apply_fn, params, x1) -> int:
     return int(out.shape[1])
 
 
+def _check_network(apply_fn, params, x):
+    """``apply_fn`` checked to be callable, ``params`` a pytree of floating arrays, and ``apply_fn(params, x)``
+    of shape ``(N, n_L)``: the checked ``apply_fn``."""
+    apply_fn = as_callable(apply_fn, "apply_fn")
+    _check_params(params)
+    _output_dim(apply_fn, params, x)
+    return apply_fn
+
+
 def _single(apply_fn):
     """``f(params, x)`` for one input ``x`` of shape ``(n_0,)`` -> ``(n_L,)``."""
     return lambda params, x: apply_fn(params, x[None, :])[0]
@@ -364,9 +373,7 @@ def strategy_estimates(apply_fn: ApplyFn, params: Any, x1: jax.Array, x2: jax.Ar
     chunk = positive_int(chunk, "chunk")
     same = x2 is None
     x1, x2 = _check_batches(x1, x2)
-    apply_fn = as_callable(apply_fn, "apply_fn")
-    _check_params(params)
-    _output_dim(apply_fn, params, x1)
+    apply_fn = _check_network(apply_fn, params, x1)
     plans = _plans_for(apply_fn, params, x1, x2, output, same, chunk)
     return {s: {k: v for k, v in p.items() if k != "compiled"} for s, p in plans.items()}
 
@@ -426,9 +433,7 @@ def empirical_ntk(
         raise ValueError("strategy='layerwise' needs mlp_config=dict(activation=..., beta=...) (networks of ntkbook.mlp only)")
     if strategy == "layerwise" or (strategy == "auto" and mlp_config is not None):
         return layerwise_ntk(params, x1, None if same else x2, output=output, **mlp_config)
-    apply_fn = as_callable(apply_fn, "apply_fn")
-    _check_params(params)
-    _output_dim(apply_fn, params, x1)
+    apply_fn = _check_network(apply_fn, params, x1)
     if strategy == "auto":
         plans = _plans_for(apply_fn, params, x1, x2, output, same, chunk)
         return plans[_choose(plans)]["compiled"](params, x1, x2)
@@ -475,11 +480,8 @@ def _mlp_apply_fn(activation, beta):
 def feature_map(apply_fn: ApplyFn, params: Any, x: jax.Array) -> jax.Array:
     """The NTK feature map ``φ(x) = ∇_θ f(x)`` of every input, flattened: shape ``(N, P, n_L)``,
     so that ``K(x_a, x_b) = φ(x_a)^T φ(x_b)``."""
-    apply_fn = as_callable(apply_fn, "apply_fn")
-    _check_params(params)
     x = as_array(x, "x", ndim=2)
-    _output_dim(apply_fn, params, x)
-    return _feature_map(apply_fn, params, x)
+    return _feature_map(_check_network(apply_fn, params, x), params, x)
 
 
 @functools.partial(jax.jit, static_argnums=0)
