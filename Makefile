@@ -15,11 +15,15 @@ export PYTHONHASHSEED := 0
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv book test test-fast nbval verify execute reproduce lab serve bench clean distclean
+.PHONY: help venv book test test-fast test-portable nbval verify execute reproduce lab serve bench clean distclean
 
 help:
 	@echo "make book      build the HTML book into _build/html (warnings are errors)"
-	@echo "make test      run every test: unit, property, nbval, hygiene, build, browser"
+	@echo "make test      run every test: unit, property, hygiene, build, browser, then test-portable"
+	@echo "make test-fast unit and property tests only (no notebooks, no build)"
+	@echo "make test-portable  nbval over every chapter on two perturbed machines (other instruction set,"
+	@echo "               other BLAS kernel, one thread): the stored outputs must hold on any CPU"
+	@echo "make nbval     nbval over every chapter on this machine as it is"
 	@echo "make verify    run every registered claim (python -m ntkbook verify)"
 	@echo "make execute   re-execute notebooks in place (NB=book/xx.ipynb for one)"
 	@echo "make reproduce execute every notebook twice and show that the outputs are identical"
@@ -45,13 +49,19 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(BIN)/python tools/portable.py
+
+# nbval over every chapter under XLA limited to AVX and to SSE4.2, OpenBLAS's Sandy Bridge kernel and
+# one thread per process (tools/portable.py): what another CPU computes must match what is stored.
+test-portable: $(STAMP)
+	$(BIN)/python tools/portable.py
 
 # Unit and property tests only (no notebooks, no build): the quick loop while developing.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not build and not browser" -k "not notebook"
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval book
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=300 book
 
 verify: $(STAMP)
 	$(BIN)/python -m ntkbook verify

@@ -42,6 +42,8 @@ __all__ = [
     "claim",
     "fit_loglog_slope",
     "registry",
+    "shown",
+    "slope_noise",
 ]
 
 KINDS = ("symbolic", "numeric", "monte carlo", "rate")
@@ -52,13 +54,69 @@ class ClaimFailed(AssertionError):
     the source that is known to be wrong unexpectedly held)."""
 
 
-# Below this, a measured float64 error is rounding noise whose digits depend on the CPU and the
-# number of threads; the stable text repr (what nbval compares) shows it as "<1e-13". The
-# CheckResult keeps the exact value and `python -m ntkbook verify` prints it.
-DISPLAY_FLOOR = 1e-13
+EPS = float(np.finfo(np.float64).eps)
+
+# The default noise of a float64 result: a few eps times its magnitude per operation, for the short
+# chains of operations the checks run. A check whose computation amplifies rounding more (an
+# eigenvalue at rounding level, an ill-conditioned solve, a fit to rounding-affected data) passes its
+# own `noise`.
+NOISE_EPS = 4 * EPS
+
+# A value is printed only to digits whose unit is at least MARGIN times its noise; a value below
+# MARGIN * noise is printed as that bound. The same code and seeds give other rounding on another CPU
+# (XLA's instruction set, OpenBLAS's kernel, the number of threads), and nbval compares the text.
+MARGIN = 100.0
+
+# The default noise of a Monte Carlo mean or of a fitted slope: a sum over many samples or points.
+MC_NOISE_EPS = 1024 * EPS
+
+# A tolerance at most this (relative to the compared values, or absolute below 1) is a rounding
+# allowance: the checks' truncation, Monte Carlo and rate tolerances are all far larger.
+ROUNDING_LEVEL = 1e-9
+
+
+def _unit(noise: float) -> float:
+    """The finest digit printed for a value of this noise: the smallest power of ten >= MARGIN * noise."""
+    return 10.0 ** math.ceil(math.log10(MARGIN * noise))
+
+
+def shown(x: float | None, noise: float = 0.0, digits: int = 2, style: str = "e") -> str:
+    """``x`` printed to the digits that survive a perturbation of size ``noise``.
+
+    Exact values (``noise == 0``) get ``digits`` significant digits. Otherwise let ``u`` be the
+    smallest power of ten at least ``MARGIN * noise``: a value below ``u`` (rounding level) is
+    printed as the bound ``< u``; a larger one is rounded to a multiple of ``u`` (at most
+    ``digits`` significant digits), so no digit finer than ``MARGIN`` times the noise is printed.
+    ``style`` is ``"e"`` (``5.3e-05``), ``"g"`` (``0.53``) or ``"f"`` (``1.00``, fixed decimals).
+
+    This is the one rule for every measured number the book stores (see CONTRIBUTING.md).
+    """
+    if x is None:
+        return "-"
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if not noise >= 0:
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}")
+    if style not in ("e", "g", "f"):
+        raise ValueError(f"style must be 'e', 'g' or 'f', got {style!r}")
+    if noise > 0:
+        k = round(math.log10(_unit(noise)))
+        if abs(x) < 10.0**k:
+            return f"< 1e{k:+03d}" if x >= 0 else f"> -1e{k:+03d}"
+    if x == 0:
+        return "0"
+    top = math.floor(math.log10(abs(x)))
+    n = digits if noise == 0 else max(1, min(digits, top - k + 1))
+    if style == "f":
+        return f"{x:.{max(0, n - 1 - top)}f}"
+    return f"{x:.{n - 1}e}" if style == "e" else f"{x:.{n}g}"
 
 
 def _fmt(x: float | None) -> str:
+    # Full precision, for the command line (`python -m ntkbook verify`): never stored in the book.
     if x is None:
         return "-"
     if isinstance(x, float) and math.isnan(x):
@@ -68,13 +126,14 @@ def _fmt(x: float | None) -> str:
     return f"{x:.2e}"
 
 
-def _fmt_stable(x: float | None, tolerance: float | None = None) -> str:
-    # Only when the tolerance is itself above the floor: a check held to a tighter tolerance
-    # shows its digits (its author chose that tolerance knowing they are stable).
-    if (x is not None and not (isinstance(x, float) and math.isnan(x)) and 0 < abs(x) < DISPLAY_FLOOR
-            and (tolerance is None or tolerance >= DISPLAY_FLOOR)):
-        return f"<{DISPLAY_FLOOR:.0e}"
-    return _fmt(x)
+def text_line(fields: dict[str, str]) -> str:
+    """The one line a check prints (what nbval compares), from its :meth:`CheckResult.shown_fields`."""
+    parts = [f"[{fields['status']}] {fields['what']}", fields["kind"], f"error {fields['error']}, tol {fields['tolerance']}"]
+    if "stderr" in fields:
+        parts.append(f"stderr {fields['stderr']}")
+    if "detail" in fields:
+        parts.append(fields["detail"])
+    return " | ".join(parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +152,13 @@ class CheckResult:
         of the source text as written that are wrong: then the check succeeds when it fails.
       stderr: for Monte Carlo checks, the standard error of the estimate; for rates, the
         standard error of the fitted slope.
-      detail: extra context (a residual expression, the fitted slope, ...).
+      detail: extra context (a residual expression, the fitted slope, ...), already rounded
+        with :func:`shown` by whoever wrote it.
+      noise: how much the measured error (and ``stderr``) may move on another machine: rounding
+        in float64, amplified by the computation. The stored text shows them only to digits
+        above it (:func:`shown`); the verdict is decided on the exact values.
+      rounding: the tolerance is a rounding allowance (the two sides are equal in exact
+        arithmetic), so a passing error is rounding noise and is shown only as ``<= tolerance``.
     """
 
     what: str
@@ -104,6 +169,8 @@ class CheckResult:
     expected: bool = True
     stderr: float | None = None
     detail: str = ""
+    noise: float = 0.0
+    rounding: bool = False
 
     @property
     def ok(self) -> bool:
@@ -116,17 +183,38 @@ class CheckResult:
             return "PASS" if self.passed else "FAIL"
         return "SOURCE WRONG (fails as expected)" if not self.passed else "UNEXPECTED PASS"
 
-    def _line(self) -> str:
-        rel = "<=" if self.passed else ">"
-        parts = [f"[{self.status}] {self.what}", f"{self.kind}", f"error {_fmt_stable(self.error, self.tolerance)} {rel} tol {_fmt(self.tolerance)}"]
+    @property
+    def error_shown(self) -> str:
+        """The measured error as stored in the book: digits above its noise only."""
+        if self.rounding and self.passed:
+            return "<= tol (rounding level)"
+        text = shown(self.error, self.noise)
+        if self.passed and text.startswith("<") and _unit(self.noise) >= self.tolerance:
+            # Rounding may move the error by more than the tolerance: the verdict is all that is stable.
+            return "<= tol (within rounding)"
+        return text
+
+    @property
+    def tolerance_shown(self) -> str:
+        # A Monte Carlo tolerance is sigmas standard errors: measured, so it shares their noise.
+        return shown(self.tolerance, self.noise if self.kind == "monte carlo" else 0.0)
+
+    @property
+    def stderr_shown(self) -> str | None:
+        return None if self.stderr is None else shown(self.stderr, self.noise)
+
+    def shown_fields(self) -> dict[str, str]:
+        """What the book stores of this check: every field that nbval compares, as text."""
+        out = dict(status=self.status, what=self.what, kind=self.kind,
+                   error=self.error_shown, tolerance=self.tolerance_shown)
         if self.stderr is not None:
-            parts.append(f"stderr {_fmt(self.stderr)}")
+            out["stderr"] = self.stderr_shown
         if self.detail:
-            parts.append(self.detail)
-        return " | ".join(parts)
+            out["detail"] = self.detail
+        return out
 
     def __repr__(self) -> str:
-        return self._line()
+        return text_line(self.shown_fields())
 
     __str__ = __repr__
 
@@ -134,16 +222,12 @@ class CheckResult:
         colour = "#1b7f3b" if self.ok else "#b00020"
         if not self.expected:
             colour = "#9a6700" if self.ok else "#b00020"
-        rows = [
-            ("compared", self.what),
-            ("kind", self.kind),
-            ("measured error", _fmt_stable(self.error, self.tolerance)),
-            ("tolerance", _fmt(self.tolerance)),
-        ]
-        if self.stderr is not None:
-            rows.append(("standard error", _fmt(self.stderr)))
-        if self.detail:
-            rows.append(("detail", self.detail))
+        f = self.shown_fields()
+        rows = [("compared", f["what"]), ("kind", f["kind"]), ("measured error", f["error"]), ("tolerance", f["tolerance"])]
+        if "stderr" in f:
+            rows.append(("standard error", f["stderr"]))
+        if "detail" in f:
+            rows.append(("detail", f["detail"]))
         body = "".join(
             f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
             f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
@@ -174,6 +258,8 @@ def check_close(
     expect: bool = True,
     detail: str = "",
     kind: str = "numeric",
+    noise: float | None = None,
+    rounding: bool | None = None,
 ) -> CheckResult:
     """Compare two arrays numerically.
 
@@ -187,6 +273,11 @@ def check_close(
       atol: the tolerance the error is held to (state why in the caller).
       relative: measure the error relative to ``max |expected|``.
       expect: ``False`` for a statement expected to be wrong (see :class:`CheckResult`).
+      noise: how far the error may move with the rounding of another machine (default
+        ``NOISE_EPS`` times the magnitude of the compared values): it decides the digits shown.
+      rounding: the tolerance is a rounding allowance, so a passing error is shown only as
+        ``<= atol``. Default: ``atol <= ROUNDING_LEVEL * max(1, magnitude)`` (relative:
+        ``atol <= ROUNDING_LEVEL``) -- no truncation, Monte Carlo or rate tolerance is that small.
     """
     a = _as_float_array(actual, "actual")
     b = _as_float_array(expected, "expected")
@@ -196,15 +287,26 @@ def check_close(
         raise ValueError(f"atol must be a non-negative number, got {atol!r}")
     if a.size == 0:
         raise ValueError("actual and expected must not be empty")
+    magnitude = 0.0
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         err = float("nan")
     else:
         err = float(np.max(np.abs(a - b)))
+        magnitude = float(max(np.max(np.abs(a)), np.max(np.abs(b))))
         if relative:
             scale = float(np.max(np.abs(b)))
             err = err / scale if scale > 0 else (0.0 if err == 0 else float("inf"))
+            magnitude = magnitude / scale if scale > 0 else 1.0
     passed = bool(err <= atol)  # nan compares False
-    return CheckResult(what, kind, err, float(atol), passed, expect, None, detail)
+    if atol == 0:
+        # An exact comparison (counts, shapes, exact zeros): nothing to round, unless the caller says.
+        noise = 0.0 if noise is None else noise
+        rounding = False if rounding is None else rounding
+    if noise is None:
+        noise = NOISE_EPS * magnitude
+    if rounding is None:
+        rounding = atol <= ROUNDING_LEVEL * (1.0 if relative else max(1.0, magnitude))
+    return CheckResult(what, kind, err, float(atol), passed, expect, None, detail, float(noise), bool(rounding))
 
 
 def check_symbolic(what: str, lhs: Any, rhs: Any, *, expect: bool = True, detail: str = "") -> CheckResult:
@@ -225,6 +327,7 @@ def check_symbolic(what: str, lhs: Any, rhs: Any, *, expect: bool = True, detail
         residual = sp.sstr(diff)
         residual = residual if len(residual) <= 120 else residual[:117] + "..."
         detail = (detail + "; " if detail else "") + f"residual {residual}"
+    # Exact: nothing here depends on the machine's rounding.
     return CheckResult(what, "symbolic", 0.0 if zero else float("nan"), 0.0, bool(zero), expect, None, detail)
 
 
@@ -237,12 +340,15 @@ def check_monte_carlo(
     sigmas: float = 5.0,
     expect: bool = True,
     detail: str = "",
+    noise: float | None = None,
 ) -> CheckResult:
     """Compare a Monte Carlo estimate with its expected value, tolerance from the standard error.
 
     Each entry must satisfy ``|estimate - expected| <= sigmas * stderr`` (elementwise; ``stderr``
     broadcasts against ``estimate``). The reported error is the largest ``|estimate - expected|``,
     the tolerance the corresponding ``sigmas * stderr``; the detail gives the largest z-score.
+    ``noise`` (default ``MC_NOISE_EPS`` times the largest of the values compared and the standard
+    error: a mean over many samples rounds more than one operation) decides the digits shown.
     """
     est = _as_float_array(estimate, "estimate")
     exp_ = _as_float_array(expected, "expected")
@@ -263,8 +369,13 @@ def check_monte_carlo(
     err = float(np.ravel(dev)[i])
     tol = float(sigmas * np.ravel(se)[i])
     passed = bool(np.all(z <= sigmas))
-    d = f"max |z| {worst:.2f} (limit {sigmas:g} sigma)"
-    return CheckResult(what, "monte carlo", err, tol, passed, expect, float(np.ravel(se)[i]), d + (f"; {detail}" if detail else ""))
+    se_i = float(np.ravel(se)[i])
+    if noise is None:
+        finite = np.isfinite(est)
+        noise = MC_NOISE_EPS * float(max(np.max(np.abs(np.where(finite, est, 0.0))), np.max(np.abs(exp_)), np.max(se)))
+    z_noise = noise / se_i if se_i > 0 else 0.0
+    d = f"max |z| {shown(worst, z_noise, 3, 'f')} (limit {sigmas:g} sigma)"
+    return CheckResult(what, "monte carlo", err, tol, passed, expect, se_i, d + (f"; {detail}" if detail else ""), float(noise))
 
 
 def fit_loglog_slope(x: Any, y: Any) -> tuple[float, float, float]:
@@ -292,6 +403,15 @@ def fit_loglog_slope(x: Any, y: Any) -> tuple[float, float, float]:
     return slope, se, intercept
 
 
+def slope_noise(x: Any, y: Any, y_noise: float | None = None) -> float:
+    """How far the log-log slope of ``y`` against ``x`` may move when each ``y`` carries a rounding
+    error of at most ``y_noise`` (default ``MC_NOISE_EPS * |y|``): a relative change ``d`` of the
+    values moves a least-squares slope by at most about ``2 d / span(log x)``."""
+    xa, ya = _as_float_array(x, "x"), np.abs(_as_float_array(y, "y"))
+    rel = MC_NOISE_EPS if y_noise is None else float(np.max(float(y_noise) / ya))
+    return 2 * rel / max(float(np.ptp(np.log(xa))), 1e-300)
+
+
 def check_slope(
     what: str,
     x: Any,
@@ -301,13 +421,22 @@ def check_slope(
     atol: float,
     expect: bool = True,
     detail: str = "",
+    y_noise: float | None = None,
 ) -> CheckResult:
     """Check a rate: the fitted log-log slope of ``y`` against ``x`` is within ``atol`` of
-    ``expected_slope``. The fit's standard error is reported beside it."""
+    ``expected_slope``. The fit's standard error is reported beside it.
+
+    ``y_noise`` is the absolute rounding error each ``y`` may carry on another machine (default
+    ``MC_NOISE_EPS * |y|``); state it for values computed by cancellation (a Taylor remainder, a
+    residual). A relative change ``d`` of the values moves the slope by at most about
+    ``2 d / span(log x)``: that is the noise of the slope, which decides the digits shown.
+    """
     slope, se, _ = fit_loglog_slope(x, y)
     err = abs(slope - expected_slope)
-    d = f"slope {slope:.3f} +/- {se:.3f} (expected {expected_slope:g})"
-    return CheckResult(what, "rate", err, float(atol), bool(err <= atol), expect, se, d + (f"; {detail}" if detail else ""))
+    noise = slope_noise(x, y, y_noise)
+    d = f"slope {shown(slope, noise, 3, 'f')} +/- {shown(se, noise, 2, 'g')} (expected {expected_slope:g})"
+    return CheckResult(what, "rate", err, float(atol), bool(err <= atol), expect, se, d + (f"; {detail}" if detail else ""),
+                       float(noise))
 
 
 # --------------------------------------------------------------------------- registry
@@ -413,7 +542,7 @@ def claim(
             bad = [r for r in results if not r.ok]
             if bad:
                 raise ClaimFailed(f"claim {cid} did not come out as expected:\n" + "\n".join(map(repr, bad)))
-            return results[0] if len(results) == 1 else Results(results)
+            return Results(results, claim_id=cid)
 
         run_and_assert.claim = c  # type: ignore[attr-defined]
         return run_and_assert
@@ -422,13 +551,28 @@ def claim(
 
 
 class Results(list):
-    """A list of check results that prints one line each (and as HTML, one box each)."""
+    """The check results of one claim: prints one line each (and as HTML, one box each).
+
+    In a notebook the display also carries, in its output metadata under ``"ntkbook"``, the claim's
+    id and the stored fields of each check (:meth:`CheckResult.shown_fields`). The claims ledger and
+    the errata page are rendered from those stored outputs (``python -m ntkbook.ledger``), which nbval
+    re-validates on every test run: the book never re-runs the claims to build.
+    """
+
+    def __init__(self, results=(), claim_id: str | None = None):
+        super().__init__(results)
+        self.claim_id = claim_id
 
     def __repr__(self) -> str:
         return "\n".join(map(repr, self))
 
     def _repr_html_(self) -> str:
         return "".join(r._repr_html_() for r in self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"text/plain": repr(self), "text/html": self._repr_html_()}
+        meta = {"ntkbook": {"claim": self.claim_id, "checks": [r.shown_fields() for r in self]}}
+        return data, meta
 
 
 def run_all(claims: Sequence[Claim] | None = None) -> list[tuple[Claim, list[CheckResult] | BaseException]]:

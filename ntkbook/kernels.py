@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
+from .claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim, shown
 from .validate import as_array, is_concrete, positive_float, positive_int, prng_key
 
 CHAPTER = "05-kernels"
@@ -317,7 +317,8 @@ def check_symmetry():
 def format_eig_ratio(ratio: float, tol: float) -> str:
     """``lambda_min / lambda_max`` as stable text: the value if above ``tol`` in magnitude, else a note."""
     # Ratios at rounding level have CPU- and thread-dependent digits (and sign): do not print them.
-    return f"{ratio:.1e}" if abs(ratio) > tol else "0 up to rounding (|ratio| <= n eps)"
+    # The ratio's rounding is up to tol = n eps: shown() prints only digits above it.
+    return shown(ratio, tol) if abs(ratio) > tol else "0 up to rounding (|ratio| <= n eps)"
 
 
 @claim(CHAPTER, "Linear, polynomial (c >= 0) and RBF Gram matrices are positive semi-definite",
@@ -511,7 +512,7 @@ def check_kernel_ridge():
         check_close("Cholesky alpha vs jnp.linalg.solve alpha, lambda = 1e-2, l = 0.5", a_chol, a_lu,
                     atol=10 * cond * eps, relative=True, detail=f"tol 10 cond eps, cond(K + lambda I) = {cond:.1e}"),
         check_slope(f"training residual max|K alpha - y| vs lambda in [1e-12, 1e-8] << lambda_min(K) = {mu_min:.1e}",
-                    lams, resid, 1.0, atol=0.05, detail="K alpha - y = -lambda alpha ~ -lambda K^-1 y -> 0"),
+                    lams, resid, 1.0, atol=0.05, y_noise=1e-12, detail="K alpha - y = -lambda alpha ~ -lambda K^-1 y -> 0"),
     ]
 
 

@@ -1,8 +1,13 @@
-"""Generate the claims ledger (``book/claims.md``) and the errata page (``book/errata.md``).
+"""Render the claims ledger (``book/claims.md``) and the errata page (``book/errata.md``).
 
-Both pages are written from the claim registry and the results of running every claim -- the
-same registry and the same runs as ``python -m ntkbook verify`` -- so they cannot drift from the
-checks. ``make book`` (and the build test) regenerate them before building.
+Both pages are rendered from the claim registry (titles, equations, errata texts) and the
+**stored outputs of the chapters**: each cell that runs a claim stores, in its output's metadata,
+the claim's id and the fields of each check exactly as its text shows them. nbval re-executes
+every chapter on every test run and compares that text, so the pages are re-validated with the
+notebooks and the build runs no claim (``make book`` takes seconds, not minutes). Both pages are
+build products (ignored by git); :func:`stale` lists what is out of step (a registered claim
+with no stored result, a stored result of no registered claim, metadata that disagrees with the
+stored text).
 
 Each claim links to the cell of its chapter that runs it: a MyST target
 ``(claim-<chapter>-<name>)=`` placed just before that cell. ``python -m ntkbook.ledger --anchors``
@@ -19,7 +24,7 @@ import json
 import pathlib
 import re
 
-from .claims import Claim, CheckResult, _fmt, registry, run_all
+from .claims import Claim, registry, text_line
 
 BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
 
@@ -79,13 +84,52 @@ def add_anchors(book: pathlib.Path = BOOK) -> list[str]:
     return added
 
 
-def _status_cell(results: list[CheckResult] | BaseException) -> tuple[str, str, str, str]:
-    if isinstance(results, BaseException):
-        return "-", "-", "-", f"**ERROR** {type(results).__name__}"
-    kinds = sorted({r.kind for r in results}, key=KIND_ORDER.get)
-    errs = "<br>".join(_fmt(r.error) for r in results)
-    tols = "<br>".join(_fmt(r.tolerance) for r in results)
-    stat = "<br>".join(r.status for r in results)
+def stored_results(book: pathlib.Path = BOOK) -> dict[str, list[dict[str, str]]]:
+    """The checks of every claim as stored in the chapters' outputs: ``{claim id: [fields, ...]}``.
+
+    Fields are those of :meth:`ntkbook.claims.CheckResult.shown_fields` (status, what, kind,
+    error, tolerance, and stderr and detail where present), as text.
+    """
+    out: dict[str, list[dict[str, str]]] = {}
+    for path in sorted(book.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for o in cell.get("outputs", []):
+                meta = o.get("metadata", {}).get("ntkbook") if o.get("output_type") == "execute_result" else None
+                if meta and meta.get("claim"):
+                    out.setdefault(meta["claim"], []).extend(meta["checks"])
+    return out
+
+
+def stale(book: pathlib.Path = BOOK) -> list[str]:
+    """What makes the stored results disagree with the registry or with the stored text (empty: none)."""
+    problems = []
+    reg = registry()
+    stored = stored_results(book)
+    problems += [f"{cid}: registered but no chapter output stores its result" for cid in reg if cid not in stored]
+    problems += [f"{cid}: stored in a chapter but not registered" for cid in stored if cid not in reg]
+    for path in sorted(book.glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for o in cell.get("outputs", []):
+                meta = o.get("metadata", {}).get("ntkbook")
+                if not meta:
+                    continue
+                text = "".join(o.get("data", {}).get("text/plain", ""))
+                if text != "\n".join(text_line(f) for f in meta["checks"]):
+                    problems.append(f"{meta.get('claim')}: metadata in {path.name} disagrees with the stored text")
+    return problems
+
+
+def _ok(f: dict[str, str]) -> bool:
+    return f["status"] in ("PASS", "SOURCE WRONG (fails as expected)")
+
+
+def _status_cell(results: list[dict[str, str]] | None) -> tuple[str, str, str, str]:
+    if not results:
+        return "-", "-", "-", "**NOT STORED** (no chapter output)"
+    kinds = sorted({r["kind"] for r in results}, key=KIND_ORDER.get)
+    errs = "<br>".join(r["error"] for r in results)
+    tols = "<br>".join(r["tolerance"] for r in results)
+    stat = "<br>".join(r["status"] for r in results)
     return ", ".join(kinds), errs, tols, stat
 
 
@@ -104,17 +148,19 @@ def _source_cell(c: Claim) -> str:
 
 
 def ledger_markdown(results) -> str:
-    n_checks = sum(len(r) for _, r in results if not isinstance(r, BaseException))
-    n_bad = sum(1 for _, r in results if isinstance(r, BaseException) or not all(x.ok for x in r))
+    n_checks = sum(len(r) for _, r in results if r)
+    n_bad = sum(1 for _, r in results if not r or not all(_ok(x) for x in r))
     n_src_wrong = sum(1 for c, _ in results if c.source_holds is False)
     n_src_ok = sum(1 for c, _ in results if c.source_holds is True)
     lines = [
         "# Claims ledger",
         "",
-        "Every claim this book checks, one row per claim, generated by `python -m ntkbook.ledger` from the",
-        "same registry that `python -m ntkbook verify` runs (and re-run while building this page, on the CPU",
-        "in float64), so it cannot drift from the checks. *Error* is the measured error of each check and",
-        "*tolerance* the bound it is held to; a claim with several checks lists one line each. The column",
+        "Every claim this book checks, one row per claim, rendered by `python -m ntkbook.ledger` from the",
+        "registry that `python -m ntkbook verify` runs and from the results stored in the chapters, which",
+        "every test run re-executes and compares (on the CPU, in float64, on another instruction set too).",
+        "*Error* is the measured error of each check, printed only to the digits that no machine's",
+        "rounding changes (a bound where it is at rounding level), and *tolerance* the bound it is held to;",
+        "a claim with several checks lists one line each. The column",
         "*source* says, for statements of the source survey {cite:p}`weng2022ntk` checked as written, whether",
         "the statement holds; **wrong** ones are expected to fail their check and are listed on the",
         "{doc}`errata` page.",
@@ -146,18 +192,18 @@ def errata_markdown(results) -> str:
         "incomplete *as written*. The list is generated from the claims registered with",
         "`source_holds=False`: each states where the statement is, what it says, what is true, and links",
         "to the cell of the chapter whose check shows it (that check is expected to fail, and the chapter",
-        "then derives and checks the correct statement). The measured error is from the run that built",
-        "this page.",
+        "then derives and checks the correct statement). The measured error is the one stored in the",
+        "chapter, which every test run re-computes.",
         "",
         f"**{len(wrong)} errata.**",
         "",
     ]
     for i, (c, res) in enumerate(wrong, 1):
-        if isinstance(res, BaseException):
-            shown = f"the check raised {type(res).__name__}"
+        if not res:
+            shown = "no stored result"
         else:
-            failing = [r for r in res if not r.expected]
-            shown = "; ".join(f"{r.what}: error {_fmt(r.error)} vs tolerance {_fmt(r.tolerance)} ({r.status})" for r in failing)
+            failing = [r for r in res if r["status"] in ("SOURCE WRONG (fails as expected)", "UNEXPECTED PASS")]
+            shown = "; ".join(f"{r['what']}: error {r['error']} vs tolerance {r['tolerance']} ({r['status']})" for r in failing)
         eq = f", equation {{eq}}`{c.equation}`" if c.equation else ""
         lines += [
             f"## {i}. {c.title}",
@@ -174,13 +220,20 @@ def errata_markdown(results) -> str:
 
 
 def write_pages(book: pathlib.Path = BOOK) -> tuple[int, int]:
-    """Run every claim and write ``claims.md`` and ``errata.md``. Returns (claims, not as expected)."""
+    """Render ``claims.md`` and ``errata.md`` from the stored results. Returns (claims, not as expected)."""
+    stored = stored_results(book)
     claims = sorted(registry().values(), key=lambda c: c.chapter)  # stable within a chapter
-    results = run_all(claims)
-    (book / "claims.md").write_text(ledger_markdown(results))
-    (book / "errata.md").write_text(errata_markdown(results))
-    bad = sum(1 for _, r in results if isinstance(r, BaseException) or not all(x.ok for x in r))
+    results = [(c, stored.get(c.id)) for c in claims]
+    _write_if_changed(book / "claims.md", ledger_markdown(results))
+    _write_if_changed(book / "errata.md", errata_markdown(results))
+    bad = sum(1 for _, r in results if not r or not all(_ok(x) for x in r))
     return len(results), bad
+
+
+def _write_if_changed(path: pathlib.Path, text: str) -> None:
+    # An unchanged page keeps its timestamp, so Sphinx does not rebuild it.
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     n, bad = write_pages(book)
     print(f"wrote {book / 'claims.md'} and {book / 'errata.md'}: {n} claims, {bad} not as expected")
+    for line in stale(book):
+        print(f"stale: {line}")
     return 0
 
 

@@ -35,7 +35,7 @@ def built_book():
     """Build the book once per test session, exactly as `make book` does, into _build/html."""
     from ntkbook.ledger import write_pages
 
-    # The ledger runs every claim in this process; the per-claim tests then reuse those results.
+    # The ledger and errata pages are rendered from the chapters' stored outputs: no claim runs here.
     n, bad = write_pages(ROOT / "book")
     log = [f"ledger: {n} claims, {bad} not as expected"]
     bin_dir = pathlib.Path(sys.executable).parent

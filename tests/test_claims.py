@@ -66,8 +66,55 @@ def test_fit_slope_and_check_slope():
 
 def test_repr_is_one_stable_line_and_html_exists():
     r = C.check_close("thing", [1.0], [1.0 + 3e-16], atol=1e-12)
-    assert "\n" not in repr(r) and "<1e-13" in repr(r)
-    assert "PASS" in r._repr_html_()
+    assert "\n" not in repr(r) and "error <= tol (rounding level), tol 1.0e-12" in repr(r)
+    assert "PASS" in r._repr_html_() and "rounding level" in r._repr_html_()
+
+
+def test_rounding_level_errors_show_no_digits_and_other_errors_do():
+    # Two machines' roundings of the same comparison print the same text.
+    a, b = (C.check_close("x", [1.0, 2.0], [1.0, 2.0 + d], atol=1e-12) for d in (4.4e-16, 8.9e-16))
+    assert repr(a) == repr(b)
+    # A truncation error far above rounding keeps two digits; a failing rounding check shows its error.
+    assert "error 2.0e-02, tol 1.0e-01" in repr(C.check_close("t", [1.0], [1.02], atol=0.1))
+    assert "error 2.0e-01, tol 1.0e-12" in repr(C.check_close("s", [1.0], [1.2], atol=1e-12, expect=False))
+    # Exact comparisons show exact results.
+    assert "error 0, tol 0" in repr(C.check_close("n", [3.0], [3.0], atol=0))
+
+
+def test_shown_prints_only_digits_above_the_noise():
+    assert C.shown(1.234e-3) == "1.2e-03"                        # exact: two significant digits
+    assert C.shown(1.234e-3, 1e-7) == "1.2e-03"                  # unit 1e-5 <= the second digit's 1e-4
+    assert C.shown(1.234e-3, 1e-6) == "1.2e-03"                  # unit 1e-4: still the second digit
+    assert C.shown(1.234e-3, 2e-6) == "1e-03"                    # unit 1e-3: one digit
+    assert C.shown(5.4e-5, 1e-6) == "< 1e-04"                    # below the unit: a bound
+    assert C.shown(0.0, 2e-15) == "< 1e-12" and C.shown(-3e-16, 1e-16) == "> -1e-14"
+    assert C.shown(0.99995, 1e-4, 3, "f") == "1.00" and C.shown(-0.4931, 1e-9, 3, "f") == "-0.493"
+    assert C.shown(float("nan"), 1.0) == "nan" and C.shown(None) == "-"
+    with pytest.raises(ValueError, match="noise"):
+        C.shown(1.0, -1.0)
+    with pytest.raises(ValueError, match="style"):
+        C.shown(1.0, 0.0, style="x")
+
+
+@pytest.mark.parametrize("noise", [1e-16, 3e-14, 1e-9, 2e-4])
+def test_shown_is_stable_under_perturbations_of_its_noise(noise):
+    """Values a noise apart print the same, except where a rounding boundary falls between them; the
+    finest digit printed is at least MARGIN times the noise, so such boundaries are rare."""
+    rng = np.random.default_rng(0)
+    x = 10 ** rng.uniform(np.log10(noise), np.log10(noise) + 8, 2000)
+    same = np.mean([C.shown(v, noise) == C.shown(v + noise * rng.uniform(-1, 1), noise) for v in x])
+    assert same >= 0.97, same
+    # The alternative -- three digits regardless of noise -- is not stable.
+    naive = np.mean([f"{v:.2e}" == f"{v + noise * rng.uniform(-1, 1):.2e}" for v in x])
+    assert naive < same, (naive, same)
+
+
+def test_slope_noise_scales_with_the_rounding_of_the_smallest_value():
+    x = np.array([1e-3, 1e-2, 1e-1])
+    y = x**2
+    assert C.slope_noise(x, y, 1e-14) == pytest.approx(2 * (1e-14 / 1e-6) / np.log(100))
+    r = C.check_slope("s", x, y * (1 + 1e-9 * np.array([1, -1, 1])), 2.0, atol=0.1, y_noise=1e-12)
+    assert "slope 2.00" in repr(r) and r.noise == pytest.approx(C.slope_noise(x, y, 1e-12))
 
 
 def test_registered_claim_raises_when_not_as_expected():

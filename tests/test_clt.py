@@ -88,20 +88,3 @@ def test_propagated_slope_stderr_matches_simulation():
 def test_bad_inputs(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
-
-
-CLAIMS = [
-    clt.check_mean_variance_symbolic,
-    clt.check_mean_variance_mc,
-    clt.check_variance_slope,
-    clt.check_expectation_as_written,
-    clt.check_skewness_decay,
-    clt.check_kurtosis_uniform,
-    clt.check_ks_rate,
-    clt.check_multivariate_covariance,
-]
-
-
-@pytest.mark.parametrize("check", CLAIMS, ids=lambda c: c.__name__)
-def test_claim(check):
-    check()

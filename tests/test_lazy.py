@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from ntkbook import lazy, mlp
-from ntkbook.claims import registry
 
 
 def test_ntk_parameterization_is_mlp_apply():
@@ -77,12 +76,3 @@ def test_bad_inputs():
         lazy.kappa(lazy.apply, p, x, jnp.ones((2, 1)), key=jax.random.key(0))
     with pytest.raises(TypeError, match="apply_fn"):
         lazy.jacobian_norm(None, p, x)
-
-
-CLAIMS = [c for c in registry().values() if c.chapter == lazy.CHAPTER]
-
-
-@pytest.mark.parametrize("claim_id", [c.id for c in CLAIMS])
-def test_claim(claim_id):
-    fn = getattr(lazy, "check_" + claim_id.split("/")[1])
-    fn()

@@ -161,39 +161,3 @@ def test_bad_inputs(net, call, exc, word):
 
 
 # --------------------------------------------------------------------------- one test per claim
-
-
-def test_claim_layer_count():
-    mlp.check_layer_count()
-
-
-def test_claim_layer_count_corrected():
-    mlp.check_layer_count_corrected()
-
-
-def test_claim_num_params():
-    mlp.check_num_params()
-
-
-def test_claim_forward_entrywise():
-    mlp.check_forward_entrywise()
-
-
-def test_claim_init_standard_normal():
-    mlp.check_init_standard_normal()
-
-
-def test_claim_first_layer_variance():
-    mlp.check_first_layer_variance()
-
-
-def test_claim_hidden_layer_variance():
-    mlp.check_hidden_layer_variance()
-
-
-def test_claim_standard_equivalence():
-    mlp.check_standard_equivalence()
-
-
-def test_claim_lipschitz():
-    mlp.check_lipschitz()

@@ -77,3 +77,13 @@ def test_every_claim_is_run_by_its_chapter():
         if not path.exists() or not re.search(rf"\b{re.escape(fn)}\s*\(", "".join("".join(x["source"]) for x in code_cells(path))):
             not_run.append(c.id)
     assert not not_run, f"claims no chapter cell runs: {not_run}"
+
+
+def test_stored_claim_results_are_in_step_with_the_registry():
+    """The ledger and errata pages are rendered from the results the chapters store (nbval re-computes
+    those on every run): every registered claim stores one, nothing else does, and the metadata the
+    pages read says what the compared text says."""
+    from ntkbook.ledger import stale
+
+    problems = stale(ROOT / "book")
+    assert not problems, "re-execute the chapters (make execute):\n" + "\n".join(problems)

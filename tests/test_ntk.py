@@ -191,31 +191,3 @@ def test_bad_inputs(net, call, exc, word):
 
 
 # --------------------------------------------------------------------------- one test per claim
-
-
-def test_claim_strategies_agree():
-    ntk.check_strategies_agree()
-
-
-def test_claim_entrywise_formula():
-    ntk.check_entrywise_formula()
-
-
-def test_claim_cost_signature():
-    ntk.check_cost_signature()
-
-
-def test_claim_loss_gradient():
-    ntk.check_loss_gradient()
-
-
-def test_claim_output_ode():
-    ntk.check_output_ode()
-
-
-def test_claim_gd_step():
-    ntk.check_gd_step()
-
-
-def test_claim_feature_map_psd():
-    ntk.check_feature_map_psd()

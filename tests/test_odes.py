@@ -91,22 +91,3 @@ def test_rk4_error_bound_is_a_bound():
 def test_bad_inputs(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
-
-
-CLAIMS = [
-    odes.check_ode_definition,
-    odes.check_general_solution,
-    odes.check_separation_steps,
-    odes.check_integrating_factor,
-    odes.check_numeric_matches_closed_form,
-    odes.check_rk4_order,
-    odes.check_linear_flow,
-    odes.check_eigen_directions,
-    odes.check_commuting_time_varying,
-    odes.check_noncommuting_fails,
-]
-
-
-@pytest.mark.parametrize("check", CLAIMS, ids=lambda c: c.__name__)
-def test_claim(check):
-    check()

@@ -133,35 +133,3 @@ def test_models_reject_bad_input():
 
 
 # --------------------------------------------------------------------------- claims (one test each)
-
-
-def test_claim_series_one_variable():
-    taylor.check_series_one_variable()
-
-
-def test_claim_integral_remainder():
-    taylor.check_integral_remainder()
-
-
-def test_claim_linear_term_as_written():
-    taylor.check_linear_term_as_written()
-
-
-def test_claim_linear_model():
-    taylor.check_linear_model()
-
-
-def test_claim_series_as_written_multivariate():
-    taylor.check_series_as_written_multivariate()
-
-
-def test_claim_multivariate_terms():
-    taylor.check_multivariate_terms()
-
-
-def test_claim_remainder_rates_function():
-    taylor.check_remainder_rates_function()
-
-
-def test_claim_remainder_rates_network():
-    taylor.check_remainder_rates_network()

@@ -1,0 +1,122 @@
+"""The portable pass: nbval over every chapter on machines that differ from the one that stored it.
+
+The stored outputs of the chapters were written on one CPU. A reader's machine, CI's runner or the
+Pages workflow computes them again with other rounding: XLA compiles for another instruction set,
+OpenBLAS picks another kernel, a different number of threads sums in another order. This runs nbval
+(strict: every stored output compared) under such perturbed machines, so an output that prints a
+digit another machine changes fails here, on the day it is stored:
+
+* ``avx``:    ``XLA_FLAGS=--xla_cpu_max_isa=AVX``    (no AVX2, no FMA, no AVX-512)
+* ``sse4_2``: ``XLA_FLAGS=--xla_cpu_max_isa=SSE4_2`` (no AVX at all)
+
+and in both NumPy's OpenBLAS forced to its Sandy Bridge kernel (``OPENBLAS_CORETYPE``) and one
+thread per process, pinned to one core (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, CPU
+affinity). With two or more cores the variants run side by side, one core each.
+
+Usage: ``python tools/portable.py [--variant avx|sse4_2 ...] [NOTEBOOK ...]`` (default: both
+variants, every ``book/*.ipynb``). Exits non-zero if any pass fails; each pass's log is written
+to ``_build/portable-<variant>.log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+VARIANTS = {
+    "avx": "--xla_cpu_max_isa=AVX",
+    "sse4_2": "--xla_cpu_max_isa=SSE4_2",
+}
+
+# The same in every variant: another BLAS kernel, one thread.
+COMMON_ENV = {
+    "OPENBLAS_CORETYPE": "Sandybridge",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "JAX_PLATFORMS": "cpu",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def variant_env(variant: str) -> dict[str, str]:
+    """The environment of one perturbed machine (added to the current one)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    env = dict(os.environ)
+    env.update(COMMON_ENV)
+    env["XLA_FLAGS"] = " ".join(filter(None, [os.environ.get("XLA_FLAGS", ""), VARIANTS[variant]]))
+    return env
+
+
+def _cores() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux: no pinning
+        return []
+
+
+def start(variant: str, notebooks: list[str], core: int | None, log: pathlib.Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q", "--no-header",
+           "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300", *notebooks]
+    # The notebook kernels that nbval starts inherit the environment and the affinity.
+    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
+    return subprocess.Popen(cmd, cwd=ROOT, env=variant_env(variant), stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            preexec_fn=pin)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python tools/portable.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all of them")
+    parser.add_argument("notebooks", nargs="*", help="default: every book/*.ipynb")
+    args = parser.parse_args(argv)
+    variants = args.variant or list(VARIANTS)
+    notebooks = args.notebooks or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.ipynb"))
+    cores = _cores()
+    parallel = len(cores) >= len(variants)
+    (ROOT / "_build").mkdir(exist_ok=True)
+    print(f"portable pass: {len(notebooks)} notebooks under {', '.join(variants)} "
+          f"({'side by side, one core each' if parallel else 'one after the other'}); "
+          f"OpenBLAS {COMMON_ENV['OPENBLAS_CORETYPE']}, one thread", flush=True)
+    t0 = time.perf_counter()
+    failed = []
+    running = []
+    for i, v in enumerate(variants):
+        log = ROOT / "_build" / f"portable-{v}.log"
+        core = cores[i] if parallel else (cores[0] if cores else None)
+        proc = start(v, notebooks, core, log)
+        if parallel:
+            running.append((v, proc, log))
+        else:
+            running = [(v, proc, log)]
+            proc.wait()
+            failed += _report(running)
+            running = []
+    for _, proc, _ in running:
+        proc.wait()
+    failed += _report(running)
+    print(f"portable pass: {'FAILED: ' + ', '.join(failed) if failed else 'passed'} in {time.perf_counter() - t0:.0f} s")
+    return 1 if failed else 0
+
+
+def _report(done) -> list[str]:
+    failed = []
+    for v, proc, log in done:
+        text = log.read_text()
+        # The failures in full, then pytest's closing line.
+        if proc.returncode != 0:
+            failed.append(v)
+            print(f"--- {v}: nbval failed (log {log.relative_to(ROOT)}):\n{text[-12000:]}")
+        last = [line for line in text.splitlines() if line.strip()][-1:] or ["(no output)"]
+        print(f"[{v}] {last[0]}", flush=True)
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
