@@ -15,12 +15,13 @@ export PYTHONHASHSEED := 0
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv book test test-fast test-portable nbval verify execute reproduce lab serve bench clean distclean
+.PHONY: help venv book test test-fast test-portable lint format nbval verify execute reproduce lab serve bench clean distclean
 
 help:
 	@echo "make book      build the HTML book into _build/html (warnings are errors)"
 	@echo "make test      run every test: unit, property, hygiene, build, browser, then test-portable"
 	@echo "make test-fast unit and property tests only (no notebooks, no build)"
+	@echo "make lint      ruff: lint and formatting check (part of make test); make format applies the formatting"
 	@echo "make test-portable  nbval over every chapter on two perturbed machines (other instruction set,"
 	@echo "               other BLAS kernel, one thread): the stored outputs must hold on any CPU"
 	@echo "make nbval     nbval over every chapter on this machine as it is"
@@ -43,13 +44,21 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python -m ntkbook.ledger
+	$(BIN)/python -m ntkbook.claims.ledger
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html  (make serve to browse it)"
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
 	$(BIN)/python tools/portable.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # nbval over every chapter under XLA limited to AVX and to SSE4.2, OpenBLAS's Sandy Bridge kernel and
 # one thread per process (tools/portable.py): what another CPU computes must match what is stored.

@@ -36,8 +36,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     ap.add_argument("--full", action="store_true", help="the whole grid (long)")
     ap.add_argument("--book", action="store_true", help="also time nbval on every notebook and the book build")
-    ap.add_argument("--only", choices=("analytic", "empirical", "book", "strategy"), default=None,
-                    help="one part; 'strategy' fits the time model of the automatic strategy (not in the default run)")
+    ap.add_argument(
+        "--only",
+        choices=("analytic", "empirical", "book", "strategy"),
+        default=None,
+        help="one part; 'strategy' fits the time model of the automatic strategy (not in the default run)",
+    )
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-page", action="store_true", help="do not rewrite the book page and figure")
     ap.add_argument("--from-json", default=None, help="re-render the tables, figure and page from a saved results JSON")
@@ -62,12 +66,19 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
     info = common.machine()
     info["load_start"] = info.pop("load_average")
-    print(f"ntkbook benchmarks | {info['cpu']} | {info['cores']} cores | JAX {info['jax']} ({info['backend']}) | load {info['load_start']}")
+    print(
+        f"ntkbook benchmarks | {info['cpu']} | {info['cores']} cores | JAX {info['jax']} ({info['backend']}) | load {info['load_start']}"
+    )
     copy_bw = common.copy_bandwidth()
-    matmul = {"float64": common.matmul_rate(2048, jax.numpy.float64), "float32": common.matmul_rate(2048, jax.numpy.float32)}
+    matmul = {
+        "float64": common.matmul_rate(2048, jax.numpy.float64),
+        "float32": common.matmul_rate(2048, jax.numpy.float32),
+    }
     info.update(copy_bandwidth=copy_bw, matmul_float64=matmul["float64"], matmul_float32=matmul["float32"])
-    print(f"  copy bandwidth {copy_bw / 1e9:.1f} GB/s | 2048³ matmul {matmul['float64'] / 1e9:.1f} GFLOP/s (f64), "
-          f"{matmul['float32'] / 1e9:.1f} GFLOP/s (f32)")
+    print(
+        f"  copy bandwidth {copy_bw / 1e9:.1f} GB/s | 2048³ matmul {matmul['float64'] / 1e9:.1f} GFLOP/s (f64), "
+        f"{matmul['float32'] / 1e9:.1f} GFLOP/s (f32)"
+    )
 
     if args.only == "strategy":
         return _strategy_fit(info, repeats=args.repeats, no_page=args.no_page)
@@ -77,8 +88,9 @@ def main(argv=None) -> int:
         res["analytic"] = analytic.run(grid, copy_bw=copy_bw, matmul=matmul, repeats=args.repeats)
     if args.only in (None, "empirical"):
         grid = empirical.full_grid() if args.full else empirical.default_grid()
-        res["empirical"] = empirical.run(grid, matmul=matmul, repeats=args.repeats,
-                                         flop_budget=1e12 if args.full else 2e11)
+        res["empirical"] = empirical.run(
+            grid, matmul=matmul, repeats=args.repeats, flop_budget=1e12 if args.full else 2e11
+        )
     if args.only is None:  # the target case with and without huge pages, each in its own process
         from . import allocation
 
@@ -90,13 +102,13 @@ def main(argv=None) -> int:
         res["book"] = book.run()
     info["load_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
     info["wall_seconds"] = time.perf_counter() - t_start
-    info["date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    info["date"] = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     md = report(res)
     print()
     print(md)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(res, indent=1, default=str))
     if args.only is None and not args.full:
         (RESULTS / "latest.json").write_text(json.dumps(res, indent=1, default=str))
@@ -113,14 +125,16 @@ def main(argv=None) -> int:
 def _strategy_fit(info: dict, *, repeats: int, no_page: bool) -> int:
     """``--only strategy``: time both generic strategies on the design of :mod:`benchmarks.strategy`, fit the
     time model and write ``benchmarks/results/strategy-fit.{md,json}`` (the coefficients of
-    ``ntkbook.ntk.TIME_MODEL`` are copied from there by hand, so a refit never changes the library silently)."""
+    ``ntkbook._strategy.TIME_MODEL`` are copied from there by hand, so a refit never changes the library silently)."""
     from . import strategy
 
     fit = strategy.run(repeats=repeats)
     info["load_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    info["date"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    md = (f"{fit.pop('markdown')}\n\nMachine: {info['cpu']}, {info['cores']} cores, JAX {info['jax']} ({info['backend']}), "
-          f"load {info['load_start']} / {info['load_end']}, {info['date']}.\n")
+    info["date"] = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    md = (
+        f"{fit.pop('markdown')}\n\nMachine: {info['cpu']}, {info['cores']} cores, JAX {info['jax']} ({info['backend']}), "
+        f"load {info['load_start']} / {info['load_end']}, {info['date']}.\n"
+    )
     print()
     print(md)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -142,13 +156,22 @@ def _rejudge(res) -> None:
         if not r["strategy"].startswith("auto") or r.get("time") is None:
             continue
         pool = ("jacobian", "products", "layerwise") if "mlp_config" in r["strategy"] else ("jacobian", "products")
-        cands = {q["strategy"]: q.get("min", q["time"]) for q in rows
-                 if q["case"] == r["case"] and q["strategy"] in pool and q.get("time")}
-        cands.setdefault(r["picked"], r.get("min", r["time"]))  # a strategy skipped on its own was timed by the auto call
+        cands = {
+            q["strategy"]: q.get("min", q["time"])
+            for q in rows
+            if q["case"] == r["case"] and q["strategy"] in pool and q.get("time")
+        }
+        cands.setdefault(
+            r["picked"], r.get("min", r["time"])
+        )  # a strategy skipped on its own was timed by the auto call
         best = min(cands, key=cands.get)
         ok = cands[r["picked"]] <= 1.1 * cands[best]
-        r.update(best=best, within_10pct=ok, contested=len(cands) > 1,
-                 note=f"picks {r['picked']}; fastest measured {best}" + ("" if ok else " -- MISSED"))
+        r.update(
+            best=best,
+            within_10pct=ok,
+            contested=len(cands) > 1,
+            note=f"picks {r['picked']}; fastest measured {best}" + ("" if ok else " -- MISSED"),
+        )
 
 
 def _f(v, spec, none="–"):
@@ -159,47 +182,78 @@ def _target_rows(res) -> list[dict]:
     from .common import fmt_time
 
     rows = []
-    a = [r for r in res["analytic"] if r["activation"] == "relu" and r["dtype"] == "float64" and r["N"] == 4096
-         and r["n0"] == 784 and r["depth"] == 4]
+    a = [
+        r
+        for r in res["analytic"]
+        if r["activation"] == "relu"
+        and r["dtype"] == "float64"
+        and r["N"] == 4096
+        and r["n0"] == 784
+        and r["depth"] == 4
+    ]
     lib = next((r for r in a if r["impl"] == "straightforward"), None)
     fast = [r for r in a if r["impl"].startswith("fast")]
     if fast:
         best = min(fast, key=lambda r: r["time"])
-        rows.append(dict(target=f"analytic ReLU, float64, N = 4096, n0 = 784, 3 ReLU layers: <= {TARGET_NS:g} ns per entry per layer",
-                         measured=f"{best['ns_entry_layer']:.2f} ns ({best['impl']}, {fmt_time(best['time'])} per call); straightforward "
-                                  f"{_f(lib and lib['ns_entry_layer'], '.2f')} ns; neural-tangents {NT_NS_PER_ENTRY_LAYER:g} ns (quoted)",
-                         met="yes" if best["ns_entry_layer"] <= TARGET_NS else "no"))
+        rows.append(
+            dict(
+                target=f"analytic ReLU, float64, N = 4096, n0 = 784, 3 ReLU layers: <= {TARGET_NS:g} ns per entry per layer",
+                measured=f"{best['ns_entry_layer']:.2f} ns ({best['impl']}, {fmt_time(best['time'])} per call); straightforward "
+                f"{_f(lib and lib['ns_entry_layer'], '.2f')} ns; neural-tangents {NT_NS_PER_ENTRY_LAYER:g} ns (quoted)",
+                met="yes" if best["ns_entry_layer"] <= TARGET_NS else "no",
+            )
+        )
         f = next((r for r in fast if r.get("split") is not None), None)
         if f:
             per = 1e9 / (f["N"] ** 2 * (f["depth"] - 1))
-            rows.append(dict(target="(where the fast path's time goes, same case)",
-                             measured=f"fused pass {f['fused_pass'] * per:.2f} ns/entry/layer (Gram excluded), "
-                                      f"split of Σ + iK into Σ, K {f['split'] * per:.2f} ns/entry/layer "
-                                      f"({48 * f['N'] ** 2 / f['split'] / 1e9:.1f} GB/s moved: 2 reads of 16 B, 2 writes of 8 B per entry)",
-                             met=""))
-        rows.append(dict(target=f"Gram matrix x xᵀ at >= {TARGET_GRAM_PCT:g}% of the BLAS matmul rate",
-                         measured=f"{best['gram_pct']:.0f}% ({fmt_time(best['gram'])})",
-                         met="yes" if best["gram_pct"] >= TARGET_GRAM_PCT else "no"))
+            rows.append(
+                dict(
+                    target="(where the fast path's time goes, same case)",
+                    measured=f"fused pass {f['fused_pass'] * per:.2f} ns/entry/layer (Gram excluded), "
+                    f"split of Σ + iK into Σ, K {f['split'] * per:.2f} ns/entry/layer "
+                    f"({48 * f['N'] ** 2 / f['split'] / 1e9:.1f} GB/s moved: 2 reads of 16 B, 2 writes of 8 B per entry)",
+                    met="",
+                )
+            )
+        rows.append(
+            dict(
+                target=f"Gram matrix x xᵀ at >= {TARGET_GRAM_PCT:g}% of the BLAS matmul rate",
+                measured=f"{best['gram_pct']:.0f}% ({fmt_time(best['gram'])})",
+                met="yes" if best["gram_pct"] >= TARGET_GRAM_PCT else "no",
+            )
+        )
         errs = [r["rel_err"] for r in res["analytic"] if r.get("rel_err") is not None]
         if errs:
-            rows.append(dict(target=f"accuracy off the diagonal vs the straightforward recursion (float64) <= {TARGET_REL_ERR:g}",
-                             measured=f"max {max(errs):.1e} over {len(errs)} cases",
-                             met="yes" if max(errs) <= TARGET_REL_ERR else "no"))
+            rows.append(
+                dict(
+                    target=f"accuracy off the diagonal vs the straightforward recursion (float64) <= {TARGET_REL_ERR:g}",
+                    measured=f"max {max(errs):.1e} over {len(errs)} cases",
+                    met="yes" if max(errs) <= TARGET_REL_ERR else "no",
+                )
+            )
     e = [r for r in res["empirical"] if r["case"].startswith("100-512-512-512-1 N=256 float32") and r.get("time")]
     if e:
         best = min(e, key=lambda r: r["time"])
         auto = next((r for r in e if r["strategy"] == "auto (mlp_config)"), None)
-        rows.append(dict(target=f"empirical NTK, MLP 100-512-512-512-1, N = 256, float32: <= {TARGET_EMPIRICAL_S * 1e3:g} ms",
-                         measured=f"{fmt_time(best['time'])} ({best['strategy']}); auto {fmt_time(auto['time']) if auto else '–'}",
-                         met="yes" if best["time"] <= TARGET_EMPIRICAL_S else "no"))
+        rows.append(
+            dict(
+                target=f"empirical NTK, MLP 100-512-512-512-1, N = 256, float32: <= {TARGET_EMPIRICAL_S * 1e3:g} ms",
+                measured=f"{fmt_time(best['time'])} ({best['strategy']}); auto {fmt_time(auto['time']) if auto else '–'}",
+                met="yes" if best["time"] <= TARGET_EMPIRICAL_S else "no",
+            )
+        )
     autos = [r for r in res["empirical"] if r["strategy"].startswith("auto") and r.get("time")]
     if autos:
         bad = [r for r in autos if not r["within_10pct"]]
         contested = [r for r in autos if r.get("contested", True)]
-        rows.append(dict(target="automatic strategy within 10% of the fastest, at every measured shape",
-                         measured=f"{len(autos) - len(bad)} of {len(autos)} ({len(contested)} contested: two or more of its "
-                                  "candidates measured)" + (": missed at " + "; ".join(r["case"] for r in bad) if bad else ""),
-                         met="yes" if not bad else "no"))
+        rows.append(
+            dict(
+                target="automatic strategy within 10% of the fastest, at every measured shape",
+                measured=f"{len(autos) - len(bad)} of {len(autos)} ({len(contested)} contested: two or more of its "
+                "candidates measured)" + (": missed at " + "; ".join(r["case"] for r in bad) if bad else ""),
+                met="yes" if not bad else "no",
+            )
+        )
     return rows
 
 
@@ -207,55 +261,145 @@ def report(res) -> str:
     from .common import fmt_time, table
 
     m = res["machine"]
-    out = ["## Machine", "",
-           table([dict(k=k, v=v) for k, v in [
-               ("CPU", m["cpu"]), ("cores", m["cores"]), ("JAX", f"{m['jax']} ({m['backend']})"),
-               ("load average at start / end (1, 5, 15 min)", f"{m['load_start']} / {m.get('load_end', '')}"),
-               ("copy bandwidth (a + 1, 256 MB, read + write)", f"{m['copy_bandwidth'] / 1e9:.1f} GB/s"),
-               ("GLIBC_TUNABLES (transparent huge pages: system setting)",
-                f"{m.get('glibc_tunables') or '(unset)'} ({m.get('transparent_hugepage', 'unknown')})"),
-               ("BLAS 2048³ matmul, float64 / float32", f"{m['matmul_float64'] / 1e9:.1f} / {m['matmul_float32'] / 1e9:.1f} GFLOP/s"),
-               ("date, wall time of the run", f"{m.get('date', '')}, {m.get('wall_seconds', 0):.0f} s")]],
-               [("k", "what"), ("v", "value")]), ""]
+    out = [
+        "## Machine",
+        "",
+        table(
+            [
+                dict(k=k, v=v)
+                for k, v in [
+                    ("CPU", m["cpu"]),
+                    ("cores", m["cores"]),
+                    ("JAX", f"{m['jax']} ({m['backend']})"),
+                    ("load average at start / end (1, 5, 15 min)", f"{m['load_start']} / {m.get('load_end', '')}"),
+                    ("copy bandwidth (a + 1, 256 MB, read + write)", f"{m['copy_bandwidth'] / 1e9:.1f} GB/s"),
+                    (
+                        "GLIBC_TUNABLES (transparent huge pages: system setting)",
+                        f"{m.get('glibc_tunables') or '(unset)'} ({m.get('transparent_hugepage', 'unknown')})",
+                    ),
+                    (
+                        "BLAS 2048³ matmul, float64 / float32",
+                        f"{m['matmul_float64'] / 1e9:.1f} / {m['matmul_float32'] / 1e9:.1f} GFLOP/s",
+                    ),
+                    ("date, wall time of the run", f"{m.get('date', '')}, {m.get('wall_seconds', 0):.0f} s"),
+                ]
+            ],
+            [("k", "what"), ("v", "value")],
+        ),
+        "",
+    ]
     tr = _target_rows(res)
     if tr:
         out += ["## Targets", "", table(tr, [("target", "target"), ("measured", "measured"), ("met", "met")]), ""]
     if res["analytic"]:
-        rows = [dict(r, t=fmt_time(r["time"]), c=fmt_time(r["compile"]), g=f"{fmt_time(r['gram'])} ({r['gram_pct']:.0f}%)",
-                     ns=_f(r["ns_entry_layer"], ".2f"), bw=_f(r["bandwidth"] and r["bandwidth"] / 1e9, ".1f"),
-                     cp=_f(r["copy_pct"], ".0f"), err=_f(r.get("rel_err"), ".1e")) for r in res["analytic"]]
-        out += ["## Analytic kernels", "",
-                "Σ and K together for x2 = None (N × N), median of warm calls; ns/entry/layer excludes the Gram matrix; "
-                "GB/s counts the least traffic of the algorithm (straightforward and library 4N² words per layer, fast 7N² words in all) "
-                "and % copy compares it with the copy bandwidth; error: max off-diagonal difference from the straightforward recursion, "
-                "relative to sqrt(Σ(x,x)Σ(x',x')).", "",
-                table(rows, [("case", "case"), ("N", "N"), ("impl", "impl"), ("t", "time/call"), ("c", "compile"),
-                             ("g", "Gram (% BLAS)"), ("ns", "ns/entry/layer"), ("bw", "GB/s"), ("cp", "% copy"), ("err", "error")]), ""]
+        rows = [
+            dict(
+                r,
+                t=fmt_time(r["time"]),
+                c=fmt_time(r["compile"]),
+                g=f"{fmt_time(r['gram'])} ({r['gram_pct']:.0f}%)",
+                ns=_f(r["ns_entry_layer"], ".2f"),
+                bw=_f(r["bandwidth"] and r["bandwidth"] / 1e9, ".1f"),
+                cp=_f(r["copy_pct"], ".0f"),
+                err=_f(r.get("rel_err"), ".1e"),
+            )
+            for r in res["analytic"]
+        ]
+        out += [
+            "## Analytic kernels",
+            "",
+            "Σ and K together for x2 = None (N × N), median of warm calls; ns/entry/layer excludes the Gram matrix; "
+            "GB/s counts the least traffic of the algorithm (straightforward and library 4N² words per layer, fast 7N² words in all) "
+            "and % copy compares it with the copy bandwidth; error: max off-diagonal difference from the straightforward recursion, "
+            "relative to sqrt(Σ(x,x)Σ(x',x')).",
+            "",
+            table(
+                rows,
+                [
+                    ("case", "case"),
+                    ("N", "N"),
+                    ("impl", "impl"),
+                    ("t", "time/call"),
+                    ("c", "compile"),
+                    ("g", "Gram (% BLAS)"),
+                    ("ns", "ns/entry/layer"),
+                    ("bw", "GB/s"),
+                    ("cp", "% copy"),
+                    ("err", "error"),
+                ],
+            ),
+            "",
+        ]
     if res.get("allocation"):
         rows = []
         for a in res["allocation"]:
             for impl in ("fast", "symmetric"):
                 r = a[impl]
-                rows.append(dict(tun=a["tunables"] or "(unset)", impl=impl, t=fmt_time(r["time"]), g=fmt_time(a["gram"]),
-                                 ns=f"{r['ns_entry_layer']:.2f}", faults=f"{r['faults']:,}",
-                                 bw=f"{a['fresh'] / 1e9:.1f} / {a['in_place'] / 1e9:.1f}"))
-        out += ["## Fresh memory and huge pages", "",
-                "XLA on the CPU writes every result into freshly allocated memory, and the first write to each page takes "
-                "a page fault. The target case (ReLU, float64, N = 4096, n0 = 784, depth 4), each allocator setting in "
-                "its own process; copy bandwidth of a + 1 into a fresh output / in place (donated input), GB/s.", "",
-                table(rows, [("tun", "GLIBC_TUNABLES"), ("impl", "impl"), ("t", "time/call"), ("g", "Gram"),
-                             ("ns", "ns/entry/layer"), ("faults", "page faults per call"), ("bw", "copy GB/s fresh / in place")]), ""]
+                rows.append(
+                    dict(
+                        tun=a["tunables"] or "(unset)",
+                        impl=impl,
+                        t=fmt_time(r["time"]),
+                        g=fmt_time(a["gram"]),
+                        ns=f"{r['ns_entry_layer']:.2f}",
+                        faults=f"{r['faults']:,}",
+                        bw=f"{a['fresh'] / 1e9:.1f} / {a['in_place'] / 1e9:.1f}",
+                    )
+                )
+        out += [
+            "## Fresh memory and huge pages",
+            "",
+            "XLA on the CPU writes every result into freshly allocated memory, and the first write to each page takes "
+            "a page fault. The target case (ReLU, float64, N = 4096, n0 = 784, depth 4), each allocator setting in "
+            "its own process; copy bandwidth of a + 1 into a fresh output / in place (donated input), GB/s.",
+            "",
+            table(
+                rows,
+                [
+                    ("tun", "GLIBC_TUNABLES"),
+                    ("impl", "impl"),
+                    ("t", "time/call"),
+                    ("g", "Gram"),
+                    ("ns", "ns/entry/layer"),
+                    ("faults", "page faults per call"),
+                    ("bw", "copy GB/s fresh / in place"),
+                ],
+            ),
+            "",
+        ]
     if res["empirical"]:
-        rows = [dict(r, t=_f(r.get("time") and fmt_time(r["time"]), "s"), m=_f(r.get("min") and fmt_time(r["min"]), "s"),
-                     fl=f"{r['flops']:.2e}" if r.get("flops") else "",
-                     rate=_f(r.get("rate_pct"), ".0f", ""), note=r.get("note", "")) for r in res["empirical"]]
-        out += ["## Empirical NTK", "",
-                "Full kernel (N, N, n_L, n_L) of a ReLU MLP (widths n0-...-n_L); FLOPs from ntkbook.ntk.strategy_cost; "
-                "% BLAS = achieved FLOP/s over the 2048³ matmul rate of the same dtype. The strategies of a network are "
-                "timed round-robin; the automatic choice is judged on each one's fastest call.", "",
-                table(rows, [("case", "network, N, dtype"), ("strategy", "strategy"), ("t", "time/call"), ("m", "fastest call"),
-                             ("fl", "FLOPs"),
-                             ("rate", "% BLAS"), ("note", "note")]), ""]
+        rows = [
+            dict(
+                r,
+                t=_f(r.get("time") and fmt_time(r["time"]), "s"),
+                m=_f(r.get("min") and fmt_time(r["min"]), "s"),
+                fl=f"{r['flops']:.2e}" if r.get("flops") else "",
+                rate=_f(r.get("rate_pct"), ".0f", ""),
+                note=r.get("note", ""),
+            )
+            for r in res["empirical"]
+        ]
+        out += [
+            "## Empirical NTK",
+            "",
+            "Full kernel (N, N, n_L, n_L) of a ReLU MLP (widths n0-...-n_L); FLOPs from ntkbook.ntk.strategy_cost; "
+            "% BLAS = achieved FLOP/s over the 2048³ matmul rate of the same dtype. The strategies of a network are "
+            "timed round-robin; the automatic choice is judged on each one's fastest call.",
+            "",
+            table(
+                rows,
+                [
+                    ("case", "network, N, dtype"),
+                    ("strategy", "strategy"),
+                    ("t", "time/call"),
+                    ("m", "fastest call"),
+                    ("fl", "FLOPs"),
+                    ("rate", "% BLAS"),
+                    ("note", "note"),
+                ],
+            ),
+            "",
+        ]
     if res["book"]:
         rows = [dict(r, t=f"{r['time']:.1f} s", ok="ok" if r["ok"] else "FAILED") for r in res["book"]]
         out += ["## The book", "", table(rows, [("what", "what"), ("t", "wall time"), ("ok", "status")]), ""]
@@ -268,7 +412,9 @@ def plot(rows, path: pathlib.Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sweep = [r for r in rows if r["activation"] == "relu" and r["dtype"] == "float64" and r["n0"] == 784 and r["depth"] == 4]
+    sweep = [
+        r for r in rows if r["activation"] == "relu" and r["dtype"] == "float64" and r["n0"] == 784 and r["depth"] == 4
+    ]
     if not sweep:
         return
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
@@ -279,8 +425,13 @@ def plot(rows, path: pathlib.Path) -> None:
     gram = sorted({(r["N"], r["gram"]) for r in sweep})
     ax.plot(*zip(*gram), "k:", label="Gram matrix x xᵀ alone")
     ns = [n for n, _ in gram]
-    ax.plot(ns, [NT_NS_PER_ENTRY_LAYER * 3e-9 * n * n + g for n, g in gram], color="gray", alpha=0.5,
-            label="neural-tangents 0.6.5 (18 ns/entry/layer, quoted)")
+    ax.plot(
+        ns,
+        [NT_NS_PER_ENTRY_LAYER * 3e-9 * n * n + g for n, g in gram],
+        color="gray",
+        alpha=0.5,
+        label="neural-tangents 0.6.5 (18 ns/entry/layer, quoted)",
+    )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("N (inputs; the kernel is N × N)")
@@ -330,8 +481,8 @@ measures the target case with and without it. In your own scripts, set the varia
 :width: 85%
 
 Time per call of (Σ, K) for a depth-4 ReLU network (three ReLU layers), float64, n0 = 784, inputs
-standard normal, against N, with the Gram matrix alone for reference; machine: {m['cpu']}, {m['cores']} cores,
-load average {m['load_start']} at the start of the run.
+standard normal, against N, with the Gram matrix alone for reference; machine: {m["cpu"]}, {m["cores"]} cores,
+load average {m["load_start"]} at the start of the run.
 ```
 
 ## Latest results

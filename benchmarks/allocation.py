@@ -50,8 +50,7 @@ def bandwidths(size_mb: int = 256) -> dict:
         return state[0]
 
     t_in = timed(step, repeats=7)
-    return dict(fresh=fresh_rate, in_place=2 * 8 * n / t_in["median"], faults_per_call=faults,
-                pages=8 * n // 4096)
+    return dict(fresh=fresh_rate, in_place=2 * 8 * n / t_in["median"], faults_per_call=faults, pages=8 * n // 4096)
 
 
 def target_case(n: int = 4096, n0: int = 784, depth: int = 4, repeats: int = 5) -> dict:
@@ -72,8 +71,9 @@ def target_case(n: int = 4096, n0: int = 784, depth: int = 4, repeats: int = 5) 
         t = timed(fn, repeats=repeats)["median"]
         f0 = _faults()
         jax.block_until_ready(fn())
-        out["symmetric" if sym else "fast"] = dict(time=t, faults=_faults() - f0,
-                                                   ns_entry_layer=(t - out["gram"]) / (n * n * (depth - 1)) * 1e9)
+        out["symmetric" if sym else "fast"] = dict(
+            time=t, faults=_faults() - f0, ns_entry_layer=(t - out["gram"]) / (n * n * (depth - 1)) * 1e9
+        )
     out.update(bandwidths())
     return out
 
@@ -83,8 +83,14 @@ def compare() -> list[dict]:
     rows = []
     for tunables in ("", TUNABLE):
         env = dict(os.environ, GLIBC_TUNABLES=tunables, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.allocation"], env=env, capture_output=True, text=True,
-                              check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.allocation"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        )
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     return rows
 

@@ -95,7 +95,11 @@ def run(grid: list[dict], *, copy_bw: float, matmul: dict, repeats: int = 5, log
         gram = jax.jit(lambda x: x @ x.T / x.shape[1])
         tg = timed(lambda: gram(x), repeats=repeats)
         gram_rate = 2 * n * n * n0 / tg["median"]
-        impls = [("library", None)] if not _fast.supports(act) else [("straightforward", None), ("library", None), ("fast", False)]
+        impls = (
+            [("library", None)]
+            if not _fast.supports(act)
+            else [("straightforward", None), ("library", None), ("fast", False)]
+        )
         if _fast.supports(act) and n >= 4 * _fast.DEFAULT_BLOCK:
             impls.append(("fast", True))
         outs = {}
@@ -107,11 +111,23 @@ def run(grid: list[dict], *, copy_bw: float, matmul: dict, repeats: int = 5, log
             w = dtype.itemsize
             nbytes = (7 * n * n * w) if impl == "fast" else 4 * n * n * w * layers
             rest = max(t["median"] - tg["median"], 1e-9)
-            row = dict(case=f"{act} {dt} n0={n0} L={depth}", impl=name, N=n, n0=n0, depth=depth, activation=act, dtype=dt,
-                       time=t["median"], compile=t["compile"], repeats=t["n"], gram=tg["median"],
-                       gram_pct=100 * gram_rate / matmul[dt],
-                       ns_entry_layer=(rest / (n * n * layers) * 1e9) if layers else None,
-                       bandwidth=(nbytes / rest) if layers else None, copy_pct=(100 * nbytes / rest / copy_bw) if layers else None)
+            row = dict(
+                case=f"{act} {dt} n0={n0} L={depth}",
+                impl=name,
+                N=n,
+                n0=n0,
+                depth=depth,
+                activation=act,
+                dtype=dt,
+                time=t["median"],
+                compile=t["compile"],
+                repeats=t["n"],
+                gram=tg["median"],
+                gram_pct=100 * gram_rate / matmul[dt],
+                ns_entry_layer=(rest / (n * n * layers) * 1e9) if layers else None,
+                bandwidth=(nbytes / rest) if layers else None,
+                copy_pct=(100 * nbytes / rest / copy_bw) if layers else None,
+            )
             if dt == "float64" and depth > 1:
                 outs[name] = fn(x)
             if name == "fast" and layers:  # where the time goes: the fused pass and the split, apart
@@ -121,13 +137,18 @@ def run(grid: list[dict], *, copy_bw: float, matmul: dict, repeats: int = 5, log
                 row.update(fused_pass=tp["median"] - tg["median"], split=ts["median"])
                 del z
             rows.append(row)
-            log(f"  analytic {row['case']:32s} N={n:5d} {name:15s} {fmt_time(row['time']):>9s}  compile {fmt_time(row['compile']):>9s}"
-                + (f"  {row['ns_entry_layer']:.2f} ns/entry/layer" if layers else ""))
+            log(
+                f"  analytic {row['case']:32s} N={n:5d} {name:15s} {fmt_time(row['time']):>9s}  compile {fmt_time(row['compile']):>9s}"
+                + (f"  {row['ns_entry_layer']:.2f} ns/entry/layer" if layers else "")
+            )
         if "straightforward" in outs:
             for name, o in outs.items():
                 if name != "straightforward":
-                    err = max(_rel_off_diagonal(o[0], outs["straightforward"][0]), _rel_off_diagonal(o[1], outs["straightforward"][1]))
-                    for r in rows[-len(impls):]:
+                    err = max(
+                        _rel_off_diagonal(o[0], outs["straightforward"][0]),
+                        _rel_off_diagonal(o[1], outs["straightforward"][1]),
+                    )
+                    for r in rows[-len(impls) :]:
                         if r["impl"] == name:
                             r["rel_err"] = err
     return rows

@@ -20,8 +20,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def run(log=print) -> list[dict]:
     rows = []
     bin_dir = pathlib.Path(sys.executable).parent
-    env_cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-               "--nbval-cell-timeout=300"]
+    env_cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-cell-timeout=300",
+    ]
     total = 0.0
     for nb in sorted((ROOT / "book").glob("*.ipynb")):
         t0 = time.perf_counter()
@@ -34,10 +43,20 @@ def run(log=print) -> list[dict]:
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
         # make book: the ledger and errata pages (rendered from the stored results), then the build.
-        subprocess.run([sys.executable, "-m", "ntkbook.ledger"], cwd=ROOT, capture_output=True, check=True)
-        proc = subprocess.run([str(bin_dir / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going", "--path-output", out],
-                              cwd=ROOT, capture_output=True, text=True)
+        subprocess.run([sys.executable, "-m", "ntkbook.claims.ledger"], cwd=ROOT, capture_output=True, check=True)
+        proc = subprocess.run(
+            [str(bin_dir / "jupyter-book"), "build", ".", "-W", "-n", "--keep-going", "--path-output", out],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         dt = time.perf_counter() - t0
-    rows.append(dict(what="make book (ledger from the stored results, jupyter-book build -W -n)", time=dt, ok=proc.returncode == 0))
+    rows.append(
+        dict(
+            what="make book (ledger from the stored results, jupyter-book build -W -n)",
+            time=dt,
+            ok=proc.returncode == 0,
+        )
+    )
     log(f"  book build {dt:7.1f} s  {'ok' if rows[-1]['ok'] else 'FAILED'}")
     return rows

@@ -11,7 +11,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 
 def block(x: Any) -> Any:
@@ -25,7 +24,9 @@ def timed(fn: Callable[[], Any], *, repeats: int = 5, max_seconds: float = 20.0)
     return timed_interleaved({"fn": fn}, repeats=repeats, max_seconds=max_seconds)["fn"]
 
 
-def timed_interleaved(fns: dict[str, Callable[[], Any]], *, repeats: int = 5, max_seconds: float = 20.0) -> dict[str, dict]:
+def timed_interleaved(
+    fns: dict[str, Callable[[], Any]], *, repeats: int = 5, max_seconds: float = 20.0
+) -> dict[str, dict]:
     """:func:`timed` for several functions that are to be compared: each is run once cold, then the warm
     calls go round-robin (A, B, A, B, ...), so a drift of the machine's speed during the measurement (load
     from elsewhere, memory state) falls on all of them alike instead of on whichever ran last. Returns one
@@ -87,10 +88,17 @@ def machine() -> dict:
             thp = fh.read().strip()
     except OSError:
         pass
-    return dict(cpu=model, cores=os.cpu_count(), python=platform.python_version(), jax=jax.__version__,
-                backend=jax.default_backend(), devices=", ".join(str(d) for d in jax.devices()),
-                load_average=" ".join(f"{v:.2f}" for v in os.getloadavg()),
-                glibc_tunables=os.environ.get("GLIBC_TUNABLES", ""), transparent_hugepage=thp)
+    return dict(
+        cpu=model,
+        cores=os.cpu_count(),
+        python=platform.python_version(),
+        jax=jax.__version__,
+        backend=jax.default_backend(),
+        devices=", ".join(str(d) for d in jax.devices()),
+        load_average=" ".join(f"{v:.2f}" for v in os.getloadavg()),
+        glibc_tunables=os.environ.get("GLIBC_TUNABLES", ""),
+        transparent_hugepage=thp,
+    )
 
 
 def load() -> float:

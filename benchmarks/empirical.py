@@ -50,8 +50,15 @@ def full_grid() -> list[dict]:
     return g
 
 
-def run(grid: list[dict], *, matmul: dict, flop_budget: float = 2e11, memory_budget: float = 2**31, repeats: int = 5,
-        log=print) -> list[dict]:
+def run(
+    grid: list[dict],
+    *,
+    matmul: dict,
+    flop_budget: float = 2e11,
+    memory_budget: float = 2**31,
+    repeats: int = 5,
+    log=print,
+) -> list[dict]:
     rows = []
     for case in grid:
         widths, n, dt = tuple(case["widths"]), case["n"], case["dtype"]
@@ -67,8 +74,15 @@ def run(grid: list[dict], *, matmul: dict, flop_budget: float = 2e11, memory_bud
             cost = ntk.strategy_cost(s, n1=n, n2=n, n_out=o, num_params=P, widths=widths)
             costs[s] = cost
             if cost["flops"] * dtype.itemsize / 4 > flop_budget or cost["memory"] * dtype.itemsize > memory_budget:
-                rows.append(dict(case=label, strategy=s, flops=cost["flops"], time=None,
-                                 note=f"skipped: {cost['flops']:.1e} FLOPs, {cost['memory'] * dtype.itemsize / 2**30:.1f} GiB"))
+                rows.append(
+                    dict(
+                        case=label,
+                        strategy=s,
+                        flops=cost["flops"],
+                        time=None,
+                        note=f"skipped: {cost['flops']:.1e} FLOPs, {cost['memory'] * dtype.itemsize / 2**30:.1f} GiB",
+                    )
+                )
                 log(f"  empirical {label:34s} {s:16s} skipped")
                 continue
             kw = dict(mlp_config=CONFIG) if s == "layerwise" else {}
@@ -79,15 +93,34 @@ def run(grid: list[dict], *, matmul: dict, flop_budget: float = 2e11, memory_bud
         # adds time, so the minimum is the steadier estimate of what a strategy costs (medians are reported too)
         times = {s: t["min"] for s, t in timings.items()}
         for s, t in timings.items():
-            rows.append(dict(case=label, strategy=s, flops=costs[s]["flops"], time=t["median"], min=t["min"], compile=t["compile"],
-                             rate_pct=100 * costs[s]["flops"] / t["median"] / matmul[dt]))
+            rows.append(
+                dict(
+                    case=label,
+                    strategy=s,
+                    flops=costs[s]["flops"],
+                    time=t["median"],
+                    min=t["min"],
+                    compile=t["compile"],
+                    rate_pct=100 * costs[s]["flops"] / t["median"] / matmul[dt],
+                )
+            )
             log(f"  empirical {label:34s} {s:16s} {fmt_time(t['median']):>9s}")
-        for name, kw, pool in (("auto (mlp_config)", dict(mlp_config=CONFIG), STRATEGIES),
-                               ("auto (generic fn)", {}, ("jacobian", "products"))):
+        for name, kw, pool in (
+            ("auto (mlp_config)", dict(mlp_config=CONFIG), STRATEGIES),
+            ("auto (generic fn)", {}, ("jacobian", "products")),
+        ):
             picked = ntk.choose_strategy(apply_fn, params, x, **kw)
             cands = {s: times[s] for s in pool if s in times}
             if picked not in times and costs[picked]["flops"] * dtype.itemsize / 4 > flop_budget * 10:
-                rows.append(dict(case=label, strategy=name, picked=picked, time=None, note=f"picks {picked}: too slow to run here"))
+                rows.append(
+                    dict(
+                        case=label,
+                        strategy=name,
+                        picked=picked,
+                        time=None,
+                        note=f"picks {picked}: too slow to run here",
+                    )
+                )
                 continue
             t = timed(lambda: ntk.empirical_ntk(apply_fn, params, x, strategy="auto", **kw), repeats=repeats)
             cands.setdefault(picked, t["min"])  # a strategy skipped on its own is timed by the auto call
@@ -95,8 +128,21 @@ def run(grid: list[dict], *, matmul: dict, flop_budget: float = 2e11, memory_bud
             # the choice is judged by the measured time of the strategy it picks (the auto call itself runs the
             # same program, so timing it again would only add noise)
             ok = cands[picked] <= 1.1 * cands[best]
-            rows.append(dict(case=label, strategy=name, picked=picked, time=t["median"], min=t["min"], compile=t["compile"],
-                             best=best, within_10pct=ok, contested=len(cands) > 1,
-                             note=f"picks {picked}; fastest measured {best}" + ("" if ok else " -- MISSED")))
-            log(f"  empirical {label:34s} {name:16s} {fmt_time(t['median']):>9s}  picks {picked}, fastest {best}, ok={ok}")
+            rows.append(
+                dict(
+                    case=label,
+                    strategy=name,
+                    picked=picked,
+                    time=t["median"],
+                    min=t["min"],
+                    compile=t["compile"],
+                    best=best,
+                    within_10pct=ok,
+                    contested=len(cands) > 1,
+                    note=f"picks {picked}; fastest measured {best}" + ("" if ok else " -- MISSED"),
+                )
+            )
+            log(
+                f"  empirical {label:34s} {name:16s} {fmt_time(t['median']):>9s}  picks {picked}, fastest {best}, ok={ok}"
+            )
     return rows

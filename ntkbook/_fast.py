@@ -52,7 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import activations as _act
-from .validate import as_array, positive_float, positive_int
+from .validate import input_pair, positive_float, positive_int
 
 __all__ = [
     "ACOS_ULP_BOUND",
@@ -70,10 +70,21 @@ FAST_ACTIVATIONS = ("identity", "relu", "erf")
 
 # arcsin(s) = s + s t P(t), t = s², 0 <= s <= 1/2. float64: degree 12, interpolated at the 13
 # Chebyshev nodes of [0, 1/4] (values from long-double arcsin); float32: Cephes asinf.
-_P64 = (0.16666666666666669, 0.0749999999999841, 0.04464285714617469, 0.0303819441644056,
-        0.022372171556777225, 0.017352432174348325, 0.013970536799124895, 0.011486554494497474,
-        0.010270409545732643, 0.005698907423187597, 0.01670573207071382, -0.013714953571110107,
-        0.02795173461614561)
+_P64 = (
+    0.16666666666666669,
+    0.0749999999999841,
+    0.04464285714617469,
+    0.0303819441644056,
+    0.022372171556777225,
+    0.017352432174348325,
+    0.013970536799124895,
+    0.011486554494497474,
+    0.010270409545732643,
+    0.005698907423187597,
+    0.01670573207071382,
+    -0.013714953571110107,
+    0.02795173461614561,
+)
 _P32 = (1.6666752422e-1, 7.4953002686e-2, 4.5470025998e-2, 2.4181311049e-2, 4.2163199048e-2)
 _PIO2_HI = 1.57079632679489655800e00  # π/2 rounded to float64; π/2 = _PIO2_HI + _PIO2_LO
 _PIO2_LO = 6.12323399573676603587e-17
@@ -141,7 +152,7 @@ def _check_float(x, name):
 
 @jax.custom_jvp
 def acos(x: jax.Array) -> jax.Array:
-    """``arccos x`` for ``x`` in ``[-1, 1]``, elementwise, to :data:`ACOS_ULP_BOUND` ulp (float32 and float64).
+    """``arccos x`` for ``x`` in ``[-1, 1]``, elementwise, to ``ACOS_ULP_BOUND`` ulp (float32 and float64).
 
     Polynomial, no division, so XLA vectorises and fuses it (see the module docstring). The
     derivative is the exact ``-1/sqrt(1 - x²)`` (``-inf`` at ``±1``, like ``jnp.arccos``). Outside
@@ -165,7 +176,7 @@ def _acos_jvp(primals, tangents):
 
 @jax.custom_jvp
 def asin(x: jax.Array) -> jax.Array:
-    """``arcsin x`` for ``x`` in ``[-1, 1]``, elementwise, to :data:`ASIN_ULP_BOUND` ulp; derivative ``1/sqrt(1 - x²)``."""
+    """``arcsin x`` for ``x`` in ``[-1, 1]``, elementwise, to ``ASIN_ULP_BOUND`` ulp; derivative ``1/sqrt(1 - x²)``."""
     return _asin(_check_float(x, "x"))
 
 
@@ -352,21 +363,16 @@ def _split_symmetric(z, *, nb):
 DEFAULT_BLOCK = 512
 
 
-def _check_inputs(x1, x2):
-    x1 = as_array(x1, "x1", ndim=2)
-    if x1.shape[0] == 0 or x1.shape[1] == 0:
-        raise ValueError(f"x1 must have shape (N1, n_0) with N1, n_0 >= 1, got {x1.shape}")
-    if x2 is None:
-        return x1, None
-    x2 = as_array(x2, "x2", ndim=2)
-    if x2.shape[0] == 0 or x2.shape[1] != x1.shape[1]:
-        raise ValueError(f"x2 must have shape (N2, n_0) with N2 >= 1 and the n_0 of x1, got shapes {x1.shape} and {x2.shape}")
-    dtype = jnp.result_type(x1, x2)
-    return x1.astype(dtype), x2.astype(dtype)
-
-
-def kernels(x1: jax.Array, x2: jax.Array | None = None, *, depth: int, activation: Any = "relu", beta: Any = 0.0,
-            symmetric: bool | None = None, block: int = DEFAULT_BLOCK) -> tuple[jax.Array, jax.Array]:
+def kernels(
+    x1: jax.Array,
+    x2: jax.Array | None = None,
+    *,
+    depth: int,
+    activation: Any = "relu",
+    beta: Any = 0.0,
+    symmetric: bool | None = None,
+    block: int = DEFAULT_BLOCK,
+) -> tuple[jax.Array, jax.Array]:
     """``(Σ^(L), K^(L))`` of :func:`ntkbook.infinite_ntk.infinite_width_kernels`, fast (identity, ReLU, erf).
 
     The recursion ``Σ^(1) = K^(1) = x·x'/n_0 + β²``, ``Σ^(l+1) = E[σ(u)σ(v)] + β²``,
@@ -397,12 +403,14 @@ def kernels(x1: jax.Array, x2: jax.Array | None = None, *, depth: int, activatio
     fn = _act.get(activation, "activation")
     name = _act.name_of(fn)
     if name not in FAST_ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(FAST_ACTIVATIONS)} for the fast path, got {activation!r}")
+        raise ValueError(
+            f"activation must be one of {', '.join(FAST_ACTIVATIONS)} for the fast path, got {activation!r}"
+        )
     depth = positive_int(depth, "depth", minimum=1)
     if not isinstance(beta, jax.core.Tracer):
         beta = positive_float(beta, "beta", allow_zero=True)
     block = positive_int(block, "block")
-    x1, x2 = _check_inputs(x1, x2)
+    x1, x2 = input_pair(x1, x2)
     if x2 is not None:
         return _split(_packed_general(x1, x2, beta, depth=depth, activation=name))
     n = x1.shape[0]

@@ -31,7 +31,7 @@ def _prefix_property() -> bool:
 
 
 def draw_length(size: int) -> int:
-    """The number of normals drawn for ``size`` of them: a power of two, at least :data:`MIN_LENGTH`."""
+    """The number of normals drawn for ``size`` of them: a power of two, at least ``MIN_LENGTH``."""
     return max(MIN_LENGTH, 1 << max(size - 1, 0).bit_length())
 
 
@@ -111,14 +111,15 @@ def _split_rows(data, impl, n_split, picks, length, dtype):
     return jax.vmap(jax.vmap(lambda k: jax.random.normal(k, (length,), dtype=dtype)))(sub)
 
 
-def split_normals(keys: jax.Array, n_split: int, shapes_list: Sequence[Sequence[tuple[int, ...]]],
-                  dtype: Any = None) -> list[list[np.ndarray]]:
+def split_normals(
+    keys: jax.Array, n_split: int, shapes_list: Sequence[Sequence[tuple[int, ...]]], dtype: Any = None
+) -> list[list[np.ndarray]]:
     """For concrete keys ``(S,)``: split each key into ``n_split`` (``jax.random.split``) and draw
     with subkey ``i`` the ``i``-th shape of every entry of ``shapes_list``, stacked over the keys.
 
     ``out[j][i]`` is ``jax.vmap(lambda k: jax.random.normal(jax.random.split(k, n_split)[i],
     shapes_list[j][i], dtype))(keys)`` as a NumPy array: each subkey draws once, at the largest of
-    its shapes over ``shapes_list`` (rounded up by :func:`draw_length`), for :data:`KEY_CHUNK` keys
+    its shapes over ``shapes_list`` (rounded up by :func:`draw_length`), for ``KEY_CHUNK`` keys
     at a time -- compiled once per group of lengths, whatever the shapes and the number of keys.
     Requires the counter-based threefry (``jax.config.jax_threefry_partitionable``).
     """
@@ -130,7 +131,7 @@ def split_normals(keys: jax.Array, n_split: int, shapes_list: Sequence[Sequence[
     data = np.asarray(jax.random.key_data(keys) if typed else keys)
     n_keys = data.shape[0]
     data = np.concatenate([data, np.repeat(data[-1:], -n_keys % KEY_CHUNK, axis=0)])
-    chunks = [data[i:i + KEY_CHUNK] for i in range(0, data.shape[0], KEY_CHUNK)]
+    chunks = [data[i : i + KEY_CHUNK] for i in range(0, data.shape[0], KEY_CHUNK)]
     longest = [max(math.prod(shapes[i]) for shapes in shapes_list) for i in range(n_split)]
     out: list[list[Any]] = [[None] * n_split for _ in shapes_list]
     for picks in group_by_length(longest):

@@ -1,6 +1,6 @@
 """Elementwise activation functions by name, shared by the network and the kernels.
 
-``get(activation)`` accepts a name from :data:`NAMES` or any callable that maps an array to
+``get(activation)`` accepts a name from ``NAMES`` or any callable that maps an array to
 an array of the same shape (applied elementwise). The closed-form kernel maps of some of these
 live in :mod:`ntkbook.nngp`; any other activation goes through Gauss-Hermite quadrature there.
 """
@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+
+__all__ = ["NAMES", "Activation", "erf", "gelu", "get", "identity", "name_of", "relu", "sigmoid", "tanh"]
 
 Activation = Callable[[jax.Array], jax.Array]
 

@@ -1,4 +1,4 @@
-"""Chapter 9 -- the infinite-width limit at initialization: the NNGP covariance recursion.
+"""The infinite-width limit at initialization: the NNGP covariance recursion.
 
 For the network of :mod:`ntkbook.mlp` (NTK parameterization, every parameter ``N(0, 1)``), as
 the hidden widths grow every output ``f_m`` becomes a centred Gaussian process with covariance
@@ -20,13 +20,19 @@ Gauss--Hermite rule, with ``σ'`` from ``jax.grad``.
 
 Numerics of the ReLU map: with the correlation ``c = Σ(x,x') / sqrt(Σ(x,x) Σ(x',x'))`` and the
 angle ``θ = arccos c``, a rounding error ``δc`` near ``c = ±1`` becomes an angle error ``≈ sqrt(2 δc)``
-(``~2e-8`` in float64). So correlations within :data:`SNAP_ULPS` units of rounding of ``±1`` are
+(``~2e-8`` in float64). So correlations within ``SNAP_ULPS`` units of rounding of ``±1`` are
 set to exactly ``±1`` (``θ = 0`` or ``π``): the diagonal and exactly parallel inputs are then
 exact to rounding, and the price is an angle error of at most ``sqrt(2 SNAP_ULPS eps)`` for pairs
 that are parallel to within rounding anyway (where a Gram-matrix computation cannot know the angle
 better). When ``x2`` is omitted the diagonal variances are read off the Gram matrix itself, so
 ``c = 1`` holds bit for bit on the diagonal. A zero variance (``x = 0`` with ``β = 0``) gives
 ``c = 0`` by convention, so ``Σ = 0`` (never ``nan``), and all gradients stay finite.
+
+For finite networks: :func:`draw_networks` and :func:`truncate` (nested batches of i.i.d. ``N(0, 1)``
+networks), :func:`network_outputs` and :func:`sample_networks` (their outputs and
+:func:`hidden_covariance`), :func:`monte_carlo_kernel` (a sampling oracle for one layer's
+expectations) and :func:`excess_kurtosis`. Chapter 9 of the book is
+``ntkbook.chapters.c09_nngp``.
 
 References: :cite:`weng2022ntk` (Connection with Gaussian processes), :cite:`lee2018dnngp`,
 :cite:`neal1996priors`, :cite:`cho2009kernel`, :cite:`williams1998computation`.
@@ -45,35 +51,37 @@ import numpy as np
 
 from . import _random
 from . import activations as _act
-from .claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
-from .validate import as_array, is_concrete, positive_float, positive_int
-
-CHAPTER = "09-nngp"
+from .validate import as_array, input_pair, is_concrete, nonnegative_float, positive_float, positive_int
 
 __all__ = [
     "CLOSED_FORMS",
+    "check_nodes",
     "DEFAULT_NODES",
     "MAX_NODES",
-    "KernelMap",
     "SNAP_ULPS",
+    "KernelMap",
     "activation_derivative",
-    "chapter_inputs",
+    "canonical_activation",
     "correlation",
     "draw_networks",
     "erf_map",
     "excess_kurtosis",
+    "hermite_rule",
     "hidden_covariance",
     "identity_map",
     "input_covariance",
+    "input_covariance_unchecked",
     "kernel_map",
+    "kernel_map_fn",
     "monte_carlo_kernel",
+    "network_outputs",
     "nngp_kernel",
-    "quadrature_errors",
     "quadrature_map",
+    "quadrature_rule_map",
     "relu_map",
     "sample_networks",
+    "symmetric_map",
     "truncate",
-    "width_study",
 ]
 
 CLOSED_FORMS = ("identity", "relu", "erf")
@@ -105,10 +113,6 @@ def activation_derivative(activation: Any) -> Callable[[jax.Array], jax.Array]:
     """``σ'`` of an elementwise activation by ``jax.grad`` (of ``sum σ``, elementwise for elementwise ``σ``)."""
     sigma = _act.get(activation)
     return lambda t: jax.grad(lambda s: jnp.sum(sigma(s)))(t)
-
-
-def _outer_var(v1: jax.Array, v2: jax.Array) -> jax.Array:
-    return v1[:, None] * v2[None, :]
 
 
 def _safe_sqrt(x: jax.Array, ok: jax.Array) -> jax.Array:
@@ -205,7 +209,23 @@ def _hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return z, w / math.sqrt(2 * math.pi)
 
 
-def quadrature_map(cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any, nodes: int = DEFAULT_NODES) -> KernelMap:
+def hermite_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilists' Gauss--Hermite rule with ``nodes`` points, weights normalized to sum to 1:
+    ``E[g(z)] ≈ sum_i w_i g(z_i)`` for ``z ~ N(0, 1)`` (``numpy.polynomial.hermite_e.hermegauss``).
+
+    Args:
+      nodes: ``1 <= nodes <=`` ``MAX_NODES``.
+
+    Returns:
+      ``(z, w)``, numpy arrays of shape ``(nodes,)`` (fresh copies; the rule itself is cached).
+    """
+    z, w = _hermite(check_nodes(nodes))
+    return z.copy(), w.copy()
+
+
+def quadrature_map(
+    cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any, nodes: int = DEFAULT_NODES
+) -> KernelMap:
     """Any elementwise ``σ`` by a tensor-product Gauss--Hermite rule with ``nodes²`` points:
 
         E[f(u) g(v)] ≈ sum_{i,j} W_i W_j f(s1 z_i) g(s2 (c z_i + sqrt(1 - c²) z_j)),
@@ -215,8 +235,35 @@ def quadrature_map(cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: 
     degree ``< 2 nodes`` in each variable; for smooth ``σ`` it converges faster than any power of
     ``nodes``, for a kink (ReLU) only algebraically. Memory ``N1 N2 nodes`` (a scan over ``i``).
     """
-    z_np, w_np = _hermite(_check_nodes(nodes))
-    return _quadrature(cov, v1, v2, jnp.asarray(z_np, cov.dtype), jnp.asarray(w_np, cov.dtype), activation=_act.get(activation))
+    z_np, w_np = _hermite(check_nodes(nodes))
+    return _quadrature(
+        cov, v1, v2, jnp.asarray(z_np, cov.dtype), jnp.asarray(w_np, cov.dtype), activation=_act.get(activation)
+    )
+
+
+def quadrature_rule_map(
+    cov: jax.Array, v1: jax.Array, v2: jax.Array, z: jax.Array, w: jax.Array, *, activation: Any
+) -> KernelMap:
+    """The tensor-product rule of :func:`quadrature_map` for given one-dimensional nodes ``z`` and
+    weights ``w`` (normalized as in :func:`hermite_rule`). Nodes with zero weight contribute nothing,
+    so rules of different sizes padded with zero-weight nodes to one length share one compilation.
+
+    Args:
+      cov: ``(N1, N2)``; v1: ``(N1,)``; v2: ``(N2,)`` (as in :func:`kernel_map`, not checked further).
+      z, w: nodes and weights, shape ``(K,)`` each.
+      activation: a name from ``ntkbook.activations.NAMES`` or an elementwise callable.
+
+    Returns:
+      a :class:`KernelMap`.
+    """
+    cov = as_array(cov, "cov", ndim=2)
+    v1 = as_array(v1, "v1", ndim=1)
+    v2 = as_array(v2, "v2", ndim=1)
+    z = as_array(z, "z", ndim=1)
+    w = as_array(w, "w", ndim=1)
+    if z.shape != w.shape:
+        raise ValueError(f"z and w must have the same shape (K,), got {z.shape} and {w.shape}")
+    return _quadrature(cov, v1, v2, z, w, activation=_act.get(activation))
 
 
 @functools.partial(jax.jit, static_argnames=("activation",))
@@ -246,8 +293,10 @@ def _quadrature(cov, v1, v2, z, w, *, activation):
     return KernelMap(es, ed, var1, var2)
 
 
-def _canonical(activation: Any) -> str | Callable:
-    """A closed-form name, or the activation callable for quadrature (validated)."""
+def canonical_activation(activation: Any) -> str | Callable:
+    """A closed-form name (one of ``CLOSED_FORMS``) for an activation that has one, else the
+    activation callable, for quadrature (validated: it must map an array to one of the same shape).
+    Hashable, so it can be a static argument of ``jax.jit``."""
     fn = _act.get(activation, "activation")
     name = _act.name_of(fn)
     if name is None:
@@ -255,21 +304,32 @@ def _canonical(activation: Any) -> str | Callable:
         try:
             out = jax.eval_shape(fn, probe)
         except Exception as exc:  # noqa: BLE001 - any failure on a plain array means it is unusable
-            raise ValueError(f"activation must be an elementwise function of an array, calling it failed: {exc}") from exc
+            raise ValueError(
+                f"activation must be an elementwise function of an array, calling it failed: {exc}"
+            ) from exc
         if getattr(out, "shape", None) != probe.shape:
-            raise ValueError(f"activation must be elementwise (output shape = input shape), got shape "
-                             f"{getattr(out, 'shape', None)} for input shape {probe.shape}")
+            raise ValueError(
+                f"activation must be elementwise (output shape = input shape), got shape "
+                f"{getattr(out, 'shape', None)} for input shape {probe.shape}"
+            )
     return name if name in _CLOSED else fn
 
 
-def kernel_map(cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any = "relu",
-               nodes: int = DEFAULT_NODES, method: str = "auto") -> KernelMap:
+def kernel_map(
+    cov: jax.Array,
+    v1: jax.Array,
+    v2: jax.Array,
+    *,
+    activation: Any = "relu",
+    nodes: int = DEFAULT_NODES,
+    method: str = "auto",
+) -> KernelMap:
     """One layer's Gaussian expectations ``E[σ(u)σ(v)]``, ``E[σ'(u)σ'(v)]``, ``E[σ(u)²]``, ``E[σ(v)²]``
     for ``(u, v) ~ N(0, [[v1, cov], [cov, v2]])``.
 
     Args:
       cov: ``Σ(x, x')``, shape ``(N1, N2)``; v1: ``Σ(x, x)``, shape ``(N1,)``; v2: ``Σ(x', x')``, ``(N2,)``.
-      activation: a name from :data:`ntkbook.activations.NAMES` or an elementwise callable.
+      activation: a name from ``ntkbook.activations.NAMES`` or an elementwise callable.
       nodes: Gauss--Hermite nodes per dimension (quadrature only).
       method: ``"auto"`` (closed form for identity/relu/erf, else quadrature), ``"closed"`` or
         ``"quadrature"`` (forces the Gauss--Hermite rule even where a closed form exists).
@@ -294,17 +354,27 @@ def kernel_map(cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any 
         # Cauchy-Schwarz: |cov| <= sqrt(v1 v2), up to rounding in how cov was computed.
         bound = jnp.sqrt(v1[:, None] * v2[None, :]) * (1 + 64 * jnp.finfo(dtype).eps)
         if bool(jnp.any(jnp.abs(cov) > bound)):
-            raise ValueError("cov must satisfy |cov| <= sqrt(v1 v2) (a covariance of two Gaussians), got a larger entry")
-    act = _canonical(activation)
+            raise ValueError(
+                "cov must satisfy |cov| <= sqrt(v1 v2) (a covariance of two Gaussians), got a larger entry"
+            )
+    act = canonical_activation(activation)
     if method == "closed" and not isinstance(act, str):
-        raise ValueError(f"activation has no closed form here (closed forms: {', '.join(CLOSED_FORMS)}); use method='quadrature'")
+        raise ValueError(
+            f"activation has no closed form here (closed forms: {', '.join(CLOSED_FORMS)}); use method='quadrature'"
+        )
     if isinstance(act, str) and method != "quadrature":
         return _CLOSED[act](cov, v1, v2)
     return quadrature_map(cov, v1, v2, activation=activation, nodes=nodes)
 
 
-def _map_fn(activation: Any, nodes: int = DEFAULT_NODES) -> Callable[[jax.Array, jax.Array, jax.Array], KernelMap]:
-    act = _canonical(activation)
+def kernel_map_fn(
+    activation: Any, nodes: int = DEFAULT_NODES
+) -> Callable[[jax.Array, jax.Array, jax.Array], KernelMap]:
+    """The unchecked one-layer map ``(cov, v1, v2) -> KernelMap`` of :func:`kernel_map` for one
+    activation: its closed form (identity/relu/erf), else :func:`quadrature_map` with ``nodes`` nodes.
+    For use inside ``jax.jit`` (the recursions of :func:`nngp_kernel` and
+    :func:`ntkbook.infinite_ntk.infinite_width_kernels`); the arguments are not validated."""
+    act = canonical_activation(activation)
     if isinstance(act, str):
         return _CLOSED[act]
     return functools.partial(quadrature_map, activation=act, nodes=nodes)
@@ -313,47 +383,19 @@ def _map_fn(activation: Any, nodes: int = DEFAULT_NODES) -> Callable[[jax.Array,
 # --------------------------------------------------------------------------- the recursion
 
 
-def _as_input(x: Any, name: str) -> jax.Array:
-    try:
-        return as_array(x, name, ndim=2)
-    except jax.errors.TracerBoolConversionError:
-        # a concrete array closed over inside a trace (lax.map, scan): finiteness cannot be tested there
-        return as_array(x, name, ndim=2, finite=False)
-
-
-def _check_inputs(x1: Any, x2: Any) -> tuple[jax.Array, jax.Array | None]:
-    x1 = _as_input(x1, "x1")
-    if x1.shape[0] == 0 or x1.shape[1] == 0:
-        raise ValueError(f"x1 must have shape (N1, n_0) with N1, n_0 >= 1, got {x1.shape}")
-    if x2 is None:
-        return x1, None
-    x2 = _as_input(x2, "x2")
-    if x2.shape[0] == 0:
-        raise ValueError(f"x2 must have shape (N2, n_0) with N2 >= 1, got {x2.shape}")
-    if x2.shape[1] != x1.shape[1]:
-        raise ValueError(f"x1 and x2 must have the same number of features n_0, got shapes {x1.shape} and {x2.shape}")
-    dtype = jnp.result_type(x1, x2)
-    return x1.astype(dtype), x2.astype(dtype)
-
-
-def _check_beta(beta: Any) -> Any:
-    if isinstance(beta, jax.core.Tracer):
-        return beta
-    return positive_float(beta, "beta", allow_zero=True)
-
-
-def _check_nodes(nodes: Any) -> int:
+def check_nodes(nodes: Any) -> int:
+    """The number of Gauss-Hermite nodes per dimension: an integer in ``[1, MAX_NODES]``."""
     nodes = positive_int(nodes, "nodes")
     if nodes > MAX_NODES:
         raise ValueError(f"nodes must be <= {MAX_NODES} (numpy's hermegauss overflows beyond), got {nodes}")
     return nodes
 
 
-def _check_depth(depth: Any) -> int:
-    return positive_int(depth, "depth", minimum=1)
-
-
-def _input_covariance(x1, x2, beta):
+def input_covariance_unchecked(
+    x1: jax.Array, x2: jax.Array | None, beta: Any
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """:func:`input_covariance` without validation, for use inside ``jax.jit`` (``beta`` may be traced):
+    ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` of the same dtype or ``None``. Returns ``(cov (N1, N2), v1 (N1,), v2 (N2,))``."""
     n0 = x1.shape[1]
     b2 = jnp.asarray(beta, x1.dtype) ** 2
     if x2 is None:
@@ -366,7 +408,9 @@ def _input_covariance(x1, x2, beta):
     return cov, v1, v2
 
 
-def input_covariance(x1: jax.Array, x2: jax.Array | None = None, *, beta: float = 0.0) -> tuple[jax.Array, jax.Array, jax.Array]:
+def input_covariance(
+    x1: jax.Array, x2: jax.Array | None = None, *, beta: float = 0.0
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``Σ^(1)(x, x') = x·x'/n_0 + β²`` and its diagonals.
 
     Args:
@@ -376,14 +420,16 @@ def input_covariance(x1: jax.Array, x2: jax.Array | None = None, *, beta: float 
     Returns:
       ``(cov (N1, N2), v1 (N1,), v2 (N2,))``.
     """
-    x1, x2 = _check_inputs(x1, x2)
-    return _input_covariance(x1, x2, _check_beta(beta))
+    x1, x2 = input_pair(x1, x2)
+    return input_covariance_unchecked(x1, x2, nonnegative_float(beta, "beta"))
 
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation", "nodes"))
 def _nngp(x1, x2, beta, *, depth, activation, nodes):
-    fmap = symmetric_map(_map_fn(activation, nodes), x2 is None and not isinstance(_canonical(activation), str))
-    cov, v1, v2 = _input_covariance(x1, x2, beta)
+    fmap = symmetric_map(
+        kernel_map_fn(activation, nodes), x2 is None and not isinstance(canonical_activation(activation), str)
+    )
+    cov, v1, v2 = input_covariance_unchecked(x1, x2, beta)
     b2 = jnp.asarray(beta, cov.dtype) ** 2
     for _ in range(depth - 1):
         m = fmap(cov, v1, v2)
@@ -405,8 +451,15 @@ def symmetric_map(fmap: Callable[..., KernelMap], symmetrize: bool) -> Callable[
     return sym
 
 
-def nngp_kernel(x1: jax.Array, x2: jax.Array | None = None, *, depth: int, activation: Any = "relu",
-                beta: float = 0.0, nodes: int = DEFAULT_NODES) -> jax.Array:
+def nngp_kernel(
+    x1: jax.Array,
+    x2: jax.Array | None = None,
+    *,
+    depth: int,
+    activation: Any = "relu",
+    beta: float = 0.0,
+    nodes: int = DEFAULT_NODES,
+) -> jax.Array:
     """The NNGP covariance ``Σ^(depth)(x, x')`` of a network with ``depth`` affine layers.
 
     Args:
@@ -421,11 +474,11 @@ def nngp_kernel(x1: jax.Array, x2: jax.Array | None = None, *, depth: int, activ
 
     References: :cite:`lee2018dnngp`, :cite:`weng2022ntk`.
     """
-    x1, x2 = _check_inputs(x1, x2)
-    depth = _check_depth(depth)
-    beta = _check_beta(beta)
-    act = _canonical(activation)
-    nodes = _check_nodes(nodes)
+    x1, x2 = input_pair(x1, x2)
+    depth = positive_int(depth, "depth")
+    beta = nonnegative_float(beta, "beta")
+    act = canonical_activation(activation)
+    nodes = check_nodes(nodes)
     return _nngp(x1, x2, beta, depth=depth, activation=act, nodes=nodes)
 
 
@@ -474,7 +527,7 @@ def draw_networks(key: jax.Array, widths: tuple[int, ...], seeds: int) -> list:
     arr, put = (np.asarray(flat), jax.device_put) if host else (flat, lambda a: a)
     params, at = [], 0
     for (a, b), (nw, nb) in zip(zip(widths[:-1], widths[1:]), sizes):
-        params.append({"w": put(arr[:, at:at + nw].reshape(seeds, a, b)), "b": put(arr[:, at + nw:at + nw + nb])})
+        params.append({"w": put(arr[:, at : at + nw].reshape(seeds, a, b)), "b": put(arr[:, at + nw : at + nw + nb])})
         at += nw + nb
     return params
 
@@ -509,8 +562,9 @@ def _one_network(p, x, activation, beta):
     return fwd.output, a @ a.T / a.shape[-1] + beta**2
 
 
-def sample_networks(key: jax.Array, x: jax.Array, *, widths: tuple[int, ...], seeds: int, activation: Any = "relu",
-                    beta: float = 0.0) -> tuple[jax.Array, jax.Array]:
+def sample_networks(
+    key: jax.Array, x: jax.Array, *, widths: tuple[int, ...], seeds: int, activation: Any = "relu", beta: float = 0.0
+) -> tuple[jax.Array, jax.Array]:
     """Draw ``seeds`` independent networks (:func:`draw_networks`) and return their outputs and
     :func:`hidden_covariance`, vectorized over the networks with ``vmap``.
 
@@ -528,7 +582,7 @@ def sample_networks(key: jax.Array, x: jax.Array, *, widths: tuple[int, ...], se
     if len(widths) < 2 or widths[0] != x.shape[1]:
         raise ValueError(f"widths must be (n_0, ..., n_L) with n_0 = {x.shape[1]} (the features of x), got {widths}")
     beta = positive_float(beta, "beta", allow_zero=True)
-    act = _canonical(activation)
+    act = canonical_activation(activation)
     params = draw_networks(key, widths, seeds)
     return _sample_jit(params, x, activation=act, beta=beta)
 
@@ -538,305 +592,28 @@ def _sample_jit(params, x, *, activation, beta):
     return _outputs_and_covariance(params, x, activation, beta)
 
 
+def network_outputs(
+    params: list, x: jax.Array, *, activation: Any = "relu", beta: float = 0.0
+) -> tuple[jax.Array, jax.Array]:
+    """Outputs and :func:`hidden_covariance` of a batch of networks (from :func:`draw_networks` or
+    :func:`truncate`, leading seed axis), vectorized with ``vmap`` and compiled once per shape.
+
+    Args:
+      params: a list of ``L`` dicts ``{"w": (S, n_l, n_{l+1}), "b": (S, n_{l+1})}``.
+      x: inputs ``(N, n_0)``.
+
+    Returns:
+      ``(outputs (S, N, n_L), sigma_hat (S, N, N))``.
+    """
+    x = as_array(x, "x", ndim=2)
+    beta = positive_float(beta, "beta", allow_zero=True)
+    return _sample_jit(params, x, activation=canonical_activation(activation), beta=beta)
+
+
 def excess_kurtosis(samples: jax.Array, axis: int = 0) -> jax.Array:
     """``E[f⁴] / E[f²]² - 3`` of centred samples (the mean is known to be 0), along ``axis``."""
     s = jnp.asarray(samples)
     return jnp.mean(s**4, axis=axis) / jnp.mean(s**2, axis=axis) ** 2 - 3
-
-
-# --------------------------------------------------------------------------- the chapter's claims
-
-# The chapter's inputs: three points in R^4 (two at an acute angle, one nearly opposite), fixed.
-_X = np.array([[1.0, 0.5, -0.3, 0.8], [0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7]])
-_BETA = 0.1
-_ROUNDING = 1e-12  # two float64 computations of the same O(1) quantity
-
-
-def chapter_inputs() -> jax.Array:
-    """The three inputs in ``R^4`` used throughout the chapter, shape ``(3, 4)``."""
-    return jnp.asarray(_X, dtype=jnp.float64)
-
-
-def _moment_expectation(expr, randoms: dict):
-    """``E[expr]`` for a polynomial in independent random symbols, given their moments
-    ``randoms = {symbol: {1: E[r], 2: E[r²]}}`` (expand, then take each monomial's expectation)."""
-    import sympy as sp
-
-    poly = sp.Poly(sp.expand(expr), *randoms)
-    total = 0
-    for powers, coeff in poly.terms():
-        term = coeff
-        for r, k in zip(randoms, powers):
-            if k:
-                term *= randoms[r][k]
-        total += term
-    return sp.expand(total)
-
-
-def _sigma1_symbols(n0: int = 2):
-    import sympy as sp
-    from sympy.stats import E, Normal
-
-    mu_w, mu_b = sp.symbols("mu_w mu_b", real=True)
-    s_w, s_b = sp.symbols("sigma_w sigma_b", positive=True)
-    beta = sp.symbols("beta", nonnegative=True)
-    x = sp.symbols(f"x1:{n0 + 1}", real=True)
-    xp = sp.symbols(f"xp1:{n0 + 1}", real=True)
-    w = sp.symbols(f"w1:{n0 + 1}", real=True)
-    b = sp.symbols("b", real=True)
-    # Moments of N(mu, s^2) from sympy.stats (not typed in by hand).
-    W, B = Normal("W", mu_w, s_w), Normal("B", mu_b, s_b)
-    mw = {1: sp.simplify(E(W)), 2: sp.simplify(E(W**2))}
-    mb = {1: sp.simplify(E(B)), 2: sp.simplify(E(B**2))}
-    randoms = {**{wi: mw for wi in w}, b: mb}
-    a = sum(wi * xi for wi, xi in zip(w, x)) / sp.sqrt(n0) + beta * b
-    ap = sum(wi * xi for wi, xi in zip(w, xp)) / sp.sqrt(n0) + beta * b
-    expectation = _moment_expectation(a * ap, randoms)
-    return dict(mu_w=mu_w, mu_b=mu_b, s_w=s_w, s_b=s_b, beta=beta, x=x, xp=xp, w=w, n0=n0, expectation=expectation)
-
-
-@claim(CHAPTER, "The source's third line of the Σ^(1) derivation is not the expectation of the product",
-       equation="eq-sigma1-derivation", source_holds=False,
-       where="Connection with Gaussian processes, step (1), third line of the Σ^(1) derivation",
-       source_says="E[Ã_m(x)Ã_m(x')] = (1/n_0) σ_w² Σ_i Σ_j x_i x'_j + (β μ_b/√n_0) Σ_i w_im (x_i + x'_i) + σ_b² β²",
-       truth="(σ_w²/n_0) Σ_i x_i x'_i + (μ_w²/n_0)(Σ_i x_i)(Σ_j x'_j) + (β μ_w μ_b/√n_0) Σ_i (x_i + x'_i) + β²(σ_b² + μ_b²): "
-             "the cross terms i ≠ j carry μ_w², not σ_w², and no random w survives the expectation")
-def check_sigma1_source_line():
-    import sympy as sp
-
-    s = _sigma1_symbols()
-    n0, x, xp, w, beta = s["n0"], s["x"], s["xp"], s["w"], s["beta"]
-    source = (s["s_w"] ** 2 / n0 * sum(xi * xpj for xi in x for xpj in xp)
-              + beta * s["mu_b"] / sp.sqrt(n0) * sum(wi * (xi + xpi) for wi, xi, xpi in zip(w, x, xp))
-              + s["s_b"] ** 2 * beta**2)
-    std = {s["mu_w"]: 0, s["mu_b"]: 0, s["s_w"]: 1, s["s_b"]: 1}
-    return [
-        check_symbolic("source's third line vs E[product] (sympy, n_0 = 2, general μ, σ)", source, s["expectation"], expect=False),
-        check_symbolic("source's third line vs E[product] at μ = 0, σ = 1 (the double sum)", source.subs(std), s["expectation"].subs(std),
-                       expect=False),
-    ]
-
-
-@claim(CHAPTER, "Σ^(1)(x, x') = x·x'/n_0 + β²: the expectation of the product, computed term by term",
-       equation="eq-sigma1", source_holds=True, where="Connection with Gaussian processes, step (1), result")
-def check_sigma1():
-    import sympy as sp
-
-    s = _sigma1_symbols()
-    n0, x, xp, beta = s["n0"], s["x"], s["xp"], s["beta"]
-    general = (s["s_w"] ** 2 / n0 * sum(xi * xpi for xi, xpi in zip(x, xp))
-               + s["mu_w"] ** 2 / n0 * sum(x) * sum(xp)
-               + beta * s["mu_w"] * s["mu_b"] / sp.sqrt(n0) * sum(xi + xpi for xi, xpi in zip(x, xp))
-               + beta**2 * (s["s_b"] ** 2 + s["mu_b"] ** 2))
-    std = {s["mu_w"]: 0, s["mu_b"]: 0, s["s_w"]: 1, s["s_b"]: 1}
-    dot = sum(xi * xpi for xi, xpi in zip(x, xp)) / n0 + beta**2
-    xs = chapter_inputs()
-    cov, _, _ = input_covariance(xs, beta=_BETA)
-    return [
-        check_symbolic("E[Ã(x)Ã(x')] with general moments (sympy) vs the corrected formula", s["expectation"], general),
-        check_symbolic("at μ_w = μ_b = 0, σ_w = σ_b = 1: E[Ã(x)Ã(x')] = x·x'/n_0 + β²", s["expectation"].subs(std), dot),
-        check_close("input_covariance vs x1 @ x2.T / n_0 + β² (numpy)", cov, _X @ _X.T / 4 + _BETA**2, atol=_ROUNDING),
-    ]
-
-
-@functools.lru_cache(maxsize=16)
-def _networks(depth: int, width: int, n_out: int, seeds: int, seed: int):
-    """Cached Monte Carlo draws for the chapter's inputs (ReLU, β = 0.1): numpy arrays
-    ``(outputs (S, N, n_out), sigma_hat (S, N, N))``."""
-    widths = (_X.shape[1],) + (width,) * (depth - 1) + (n_out,)
-    out, sh = sample_networks(jax.random.key(seed), chapter_inputs(), widths=widths, seeds=seeds, activation="relu", beta=_BETA)
-    return np.asarray(out), np.asarray(sh)
-
-
-def _output_covariance(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over networks of the per-network average over outputs of ``f_m(x) f_m(x')`` and its
-    standard error (networks are independent; the outputs of one network are not)."""
-    per_net = np.einsum("sam,sbm->sab", out, out) / out.shape[-1]
-    return per_net.mean(0), per_net.std(0, ddof=1) / math.sqrt(per_net.shape[0])
-
-
-@claim(CHAPTER, "E[(w σ(Ã))²] = σ_w² Σ^(l)(x, x) holds only for the identity: for ReLU it is Σ^(l)(x, x)/2",
-       equation="eq-second-moment", source_holds=False,
-       where="Connection with Gaussian processes, step (2), second moment of w σ(Ã)",
-       source_says="E[(w_im σ(Ã_i(x)))²] = σ_w² Σ^(l)(x, x)",
-       truth="E[(w_im σ(Ã_i(x)))²] = σ_w² E[σ(u)²], u ~ N(0, Σ^(l)(x, x)); for ReLU Σ^(l)(x, x)/2")
-def check_second_moment_source():
-    import sympy as sp
-
-    u = sp.symbols("u", real=True)
-    s = sp.symbols("s", positive=True)  # s² = Σ^(l)(x, x)
-    pdf = sp.exp(-u**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
-    relu_second = sp.integrate(u**2 * pdf, (u, 0, sp.oo))  # E[relu(u)²]
-    return check_symbolic("E[relu(u)²] (sympy integral) vs the source's Σ(x, x) = s²", relu_second, s**2, expect=False)
-
-
-@claim(CHAPTER, "E[(w σ(Ã))²] = E[σ(u)²] with u ~ N(0, Σ(x, x)): s² for the identity, s²/2 for ReLU, a Gaussian integral in general",
-       equation="eq-second-moment")
-def check_second_moment():
-    import sympy as sp
-
-    u = sp.symbols("u", real=True)
-    s = sp.symbols("s", positive=True)
-    pdf = sp.exp(-u**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
-    identity_second = sp.integrate(u**2 * pdf, (u, -sp.oo, sp.oo))
-    relu_second = sp.integrate(u**2 * pdf, (u, 0, sp.oo))
-    v = jnp.array([0.3, 1.0, 2.5])
-    relu = kernel_map(jnp.diag(v), v, v, activation="relu")
-    quad = kernel_map(jnp.diag(v), v, v, activation="relu", method="quadrature", nodes=8)
-    return [
-        check_symbolic("identity: E[u²] = s² (the source's formula holds here)", identity_second, s**2),
-        check_symbolic("ReLU: E[relu(u)²] = s²/2", relu_second, s**2 / 2),
-        check_close("ReLU closed-form diagonal E[relu(u)²] vs v/2", relu.var1, v / 2, atol=_ROUNDING),
-        check_close("ReLU diagonal by Gauss-Hermite (8 nodes; exact: relu(z)² = z² on half the symmetric nodes)",
-                    quad.var1, v / 2, atol=_ROUNDING),
-    ]
-
-
-@claim(CHAPTER, "The variance of Ã^(l+1)(x) is β² + Var(Ã^(l)(x)) (source) -- fails for ReLU networks",
-       equation="eq-next-variance", source_holds=False,
-       where="Connection with Gaussian processes, step (2), after the central limit theorem",
-       source_says="Ã_m^(l+1)(x) is Gaussian with variance β² + Var(Ã_i^(l)(x))",
-       truth="Var(Ã_m^(l+1)(x)) = β² + E[σ(Ã_i^(l)(x))²] -> Σ^(l+1)(x, x) (for ReLU β² + Σ^(l)(x, x)/2)")
-def check_next_variance_source():
-    out, _ = _networks(2, 32, 16, 2000, 20)
-    est, se = _output_covariance(out)
-    cov, v1, _ = input_covariance(chapter_inputs(), beta=_BETA)
-    return check_monte_carlo("Var(Ã^(2)(x)) over 2000 ReLU networks (width 32, 16 outputs) vs source β² + Σ^(1)(x, x)",
-                             np.diag(est), _BETA**2 + np.asarray(v1), np.diag(se), expect=False)
-
-
-@claim(CHAPTER, "Var(Ã^(l+1)(x)) = β² + E[σ(u)²] = Σ^(l+1)(x, x); for one hidden layer at every width",
-       equation="eq-next-variance")
-def check_next_variance():
-    out, _ = _networks(2, 32, 16, 2000, 20)
-    est, se = _output_covariance(out)
-    sigma2 = nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA)
-    return check_monte_carlo("Var(Ã^(2)(x)) over 2000 ReLU networks (width 32, 16 outputs) vs Σ^(2)(x, x)",
-                             np.diag(est), np.diag(np.asarray(sigma2)), np.diag(se))
-
-
-@claim(CHAPTER, "Using Λ^(l) built from Σ^(l-1) (the source's indices) skips a layer",
-       equation="eq-nngp-recursion", source_holds=False,
-       where="Connection with Gaussian processes, the recursion: λ^(l+1) is built from Σ^(l) but Σ^(l+1) uses λ^(l)",
-       source_says="Σ^(l+1) = E_{f ~ N(0, λ^(l))}[σ(f(x))σ(f(x'))] + β², with λ^(l+1) made of Σ^(l)",
-       truth="Σ^(l+1) = E_{(u,v) ~ N(0, Λ^(l))}[σ(u)σ(v)] + β² with Λ^(l) made of Σ^(l) (the layer just below)")
-def check_lambda_index_source():
-    out, _ = _networks(3, 64, 16, 2000, 30)
-    est, se = _output_covariance(out)
-    as_written = nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA)  # Σ^(3) from λ^(2) ∋ Σ^(1)
-    return check_monte_carlo("output covariance of 2000 depth-3 ReLU networks (width 64) vs the source's indexing",
-                             est, np.asarray(as_written), se, expect=False)
-
-
-@claim(CHAPTER, "The outputs' covariance is Σ^(L) (depth 3, ReLU, β = 0.1)", equation="eq-nngp-recursion",
-       source_holds=True, where="Connection with Gaussian processes, the NNGP proposition")
-def check_output_covariance():
-    out, _ = _networks(3, 64, 16, 2000, 30)
-    est, se = _output_covariance(out)
-    sigma3 = nngp_kernel(chapter_inputs(), depth=3, activation="relu", beta=_BETA)
-    return check_monte_carlo("E[f_m(x) f_m(x')] over 2000 depth-3 ReLU networks (width 64, 16 outputs) vs Σ^(3)",
-                             est, np.asarray(sigma3), se)
-
-
-@claim(CHAPTER, "(1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β² is a random quantity, not the covariance Σ^(l+1)",
-       equation="eq-conditional-covariance", source_holds=False,
-       where="Connection with Gaussian processes, step (2), the line 'similar to how we get Σ^(1)'",
-       source_says="Σ^(l+1)(x, x') = E[Ã_m^(l+1)(x)Ã_m^(l+1)(x')] = (1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β²",
-       truth="(1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β² is the covariance conditional on the lower layers: random, with mean "
-             "E[Ã_m^(l+1)(x)Ã_m^(l+1)(x')]; it converges to Σ^(l+1) as n_l -> ∞ (law of large numbers), at rate n_l^(-1/2)")
-def check_conditional_covariance_source():
-    _, sh = _networks(2, 32, 16, 2000, 20)
-    sigma2 = np.asarray(nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA))
-    # For one hidden layer Ã^(1) is exactly Gaussian, so E[Ã^(2)(x)Ã^(2)(x')] = Σ^(2) at every width:
-    # the claimed equality would hold for each network up to rounding.
-    return check_close("(1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² of 8 networks (width 32) vs E[Ã^(2)(x)Ã^(2)(x')] = Σ^(2)",
-                       sh[:8], np.broadcast_to(sigma2, sh[:8].shape), atol=_ROUNDING, expect=False)
-
-
-@claim(CHAPTER, "The conditional covariance has mean Σ^(l+1) (one hidden layer, any width)",
-       equation="eq-conditional-covariance")
-def check_conditional_covariance_mean():
-    _, sh = _networks(2, 32, 16, 2000, 20)
-    sigma2 = np.asarray(nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA))
-    return check_monte_carlo("mean over 2000 networks (width 32) of (1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² vs Σ^(2)",
-                             sh.mean(0), sigma2, sh.std(0, ddof=1) / math.sqrt(sh.shape[0]))
-
-
-RATE_WIDTHS = (8, 16, 32, 64, 128, 256)
-RATE_SEEDS = 256
-
-
-@functools.lru_cache(maxsize=1)
-def width_study() -> dict:
-    """Σ̂^(3) of ``RATE_SEEDS`` depth-3 ReLU networks (β = 0.1) at each of ``RATE_WIDTHS`` (nested:
-    the width-n networks are the first n units of the widest ones, :func:`truncate`), with
-    two statistics per width: the mean relative deviation ``max|Σ̂ - Σ^(3)| / max|Σ^(3)|`` (and its
-    standard error), and the excess kurtosis of ``f(x_0)``, ``3 Var(Σ̂(x_0, x_0)) / E[Σ̂(x_0, x_0)]²``."""
-    sigma3 = np.asarray(nngp_kernel(chapter_inputs(), depth=3, activation="relu", beta=_BETA))
-    dev, dev_se, kurt, kurt_se = [], [], [], []
-    big = draw_networks(jax.random.key(100), (_X.shape[1], RATE_WIDTHS[-1], RATE_WIDTHS[-1], 1), RATE_SEEDS)
-    for n in RATE_WIDTHS:
-        _, sh = _sample_jit(truncate(big, n), chapter_inputs(), activation="relu", beta=_BETA)
-        sh = np.asarray(sh)
-        d = np.max(np.abs(sh - sigma3), axis=(1, 2)) / np.max(np.abs(sigma3))
-        dev.append(d.mean())
-        dev_se.append(d.std(ddof=1) / math.sqrt(len(d)))
-        v = sh[:, 0, 0]
-        k = 3 * v.var(ddof=1) / v.mean() ** 2
-        kurt.append(k)
-        # delta method for 3 (E[v²] - E[v]²)/E[v]² = 3 (E[v²]/E[v]² - 1)
-        m1, m2 = v.mean(), (v**2).mean()
-        grad = np.array([-6 * m2 / m1**3, 3 / m1**2])
-        c = np.cov(np.stack([v, v**2]))
-        kurt_se.append(float(np.sqrt(grad @ c @ grad / len(v))))
-    return dict(widths=np.array(RATE_WIDTHS), deviation=np.array(dev), deviation_se=np.array(dev_se),
-                kurtosis=np.array(kurt), kurtosis_se=np.array(kurt_se))
-
-
-@claim(CHAPTER, "One network's empirical covariance deviates from Σ^(L) like n^(-1/2)", equation="eq-conditional-covariance")
-def check_empirical_covariance_rate():
-    w = width_study()
-    return check_slope(f"mean over {RATE_SEEDS} networks of max|Σ̂^(3) - Σ^(3)|/max Σ^(3) vs width {RATE_WIDTHS[0]}..{RATE_WIDTHS[-1]}",
-                       w["widths"], w["deviation"], -0.5, atol=0.1,
-                       detail="CLT for an average of n i.i.d. terms: fluctuation ~ n^(-1/2)")
-
-
-@claim(CHAPTER, "The outputs become Gaussian: excess kurtosis 3 Var(Σ̂)/E[Σ̂]² falls like 1/n", equation="eq-kurtosis")
-def check_gaussianity_rate():
-    w = width_study()
-    return check_slope(f"excess kurtosis of f(x_0) over {RATE_SEEDS} networks vs width {RATE_WIDTHS[0]}..{RATE_WIDTHS[-1]}",
-                       w["widths"], w["kurtosis"], -1.0, atol=0.15,
-                       detail="Var(Σ̂) ~ 1/n and a Gaussian scale mixture has excess kurtosis 3 Var(Σ̂)/E[Σ̂]²")
-
-
-@claim(CHAPTER, "At finite width the output is a Gaussian scale mixture: its excess kurtosis is 3 Var(Σ̂)/E[Σ̂]²",
-       equation="eq-kurtosis")
-def check_kurtosis_identity():
-    out, sh = _networks(3, 64, 16, 2000, 30)
-    f = out[:, 0, :]  # (S, n_out) outputs at x_0
-    a, b = (f**4).mean(1), (f**2).mean(1)  # per network
-    A, B = a.mean(), b.mean()
-    raw = A / B**2 - 3
-    grad = np.array([1 / B**2, -2 * A / B**3])
-    se_raw = float(np.sqrt(grad @ np.cov(np.stack([a, b])) @ grad / len(a)))
-    v = sh[:, 0, 0]
-    m1, m2 = v.mean(), (v**2).mean()
-    rb = 3 * (m2 / m1**2 - 1)
-    g2 = np.array([-6 * m2 / m1**3, 3 / m1**2])
-    se_rb = float(np.sqrt(g2 @ np.cov(np.stack([v, v**2])) @ g2 / len(v)))
-    return check_monte_carlo("excess kurtosis of f(x_0), 2000 networks x 16 outputs (width 64), vs 3 Var(Σ̂)/E[Σ̂]²",
-                             raw, rb, math.hypot(se_raw, se_rb))
-
-
-# Kernel-map test cases: (v1, v2, cov) triples covering acute, obtuse and near-orthogonal pairs.
-_CASES = np.array([[1.0, 1.0, 0.6], [0.5, 2.0, -0.7], [1.5, 0.8, 0.05], [0.3, 0.3, -0.29]])
-
-
-def _case_arrays():
-    v1 = jnp.asarray(_CASES[:, 0])
-    v2 = jnp.asarray(_CASES[:, 1])
-    cov = jnp.diag(jnp.asarray(_CASES[:, 2]))  # only the diagonal pairs (case i with itself) are used
-    return cov, v1, v2
 
 
 def monte_carlo_kernel(z: jax.Array, cases: Any, *, activation: Any) -> dict:
@@ -871,122 +648,3 @@ def _mc_moments(z, cases, *, activation):
         return a.mean(), a.std() / n, d.mean(), d.std() / n
 
     return jax.vmap(one)(cases)
-
-
-@claim(CHAPTER, "The closed forms (identity, ReLU, erf) agree with direct Monte Carlo", equation="eq-relu-kernel")
-def check_closed_forms_monte_carlo():
-    results = []
-    cov, v1, v2 = _case_arrays()
-    z = jax.random.normal(jax.random.key(200), (400_000, 2))
-    for act in CLOSED_FORMS:
-        m = kernel_map(cov, v1, v2, activation=act)
-        mc = monte_carlo_kernel(z, _CASES, activation=act)
-        est = np.concatenate([mc["sigma"], mc["sigma_dot"]])
-        exp_ = np.concatenate([np.diagonal(np.asarray(m.sigma)), np.diagonal(np.asarray(m.sigma_dot))])
-        # identity: E[σ'σ'] = 1 has no sampling error (se 0, and the estimate is exactly 1)
-        se = np.concatenate([mc["sigma_se"], mc["sigma_dot_se"]])
-        results.append(check_monte_carlo(f"{act}: E[σσ] and E[σ'σ'] closed form vs 400k samples, 4 covariances",
-                                         est, exp_, se))
-    return results
-
-
-@functools.lru_cache(maxsize=8)
-def quadrature_errors(activation: Any, node_counts: tuple, *, reduce: str = "max") -> tuple[np.ndarray, np.ndarray]:
-    """Error of the Gauss--Hermite ``E[σσ]`` and ``E[σ'σ']`` against the closed form, reduced over the
-    covariances of :data:`_CASES` by ``"max"`` or ``"mean"``; one value per node count. Every rule is
-    padded with zero-weight nodes to the largest count, so all counts share one compilation."""
-    red = {"max": np.max, "mean": np.mean}[reduce]
-    cov, v1, v2 = _case_arrays()
-    exact = kernel_map(cov, v1, v2, activation=activation)
-    top = max(_check_nodes(int(n)) for n in node_counts)
-    es, ed = [], []
-    idx = np.arange(len(_CASES))
-    for n in node_counts:
-        z, w = _hermite(int(n))
-        zp = np.zeros(top)
-        wp = np.zeros(top)
-        zp[:len(z)], wp[:len(w)] = z, w
-        q = _quadrature(cov, v1, v2, jnp.asarray(zp), jnp.asarray(wp), activation=_act.get(activation))
-        es.append(float(red(np.abs(np.asarray(q.sigma - exact.sigma)[idx, idx]))))
-        ed.append(float(red(np.abs(np.asarray(q.sigma_dot - exact.sigma_dot)[idx, idx]))))
-    return np.array(es), np.array(ed)
-
-
-@claim(CHAPTER, "For smooth σ the quadrature reaches the closed form to near machine precision at modest node counts",
-       equation="eq-quadrature")
-def check_quadrature_smooth():
-    es, ed = quadrature_errors("erf", FIGURE_NODES)
-    ies, ied = quadrature_errors("identity", (2,))
-    k = FIGURE_NODES.index(96)
-    return [
-        check_close("erf: 96-node Gauss-Hermite E[σσ] vs Williams' closed form (max over 4 covariances)", es[k], 0.0, atol=1e-13,
-                    detail="rounding of a 96² term sum of O(1) terms"),
-        check_close("erf: 96-node Gauss-Hermite E[σ'σ'] vs closed form", ed[k], 0.0, atol=1e-13),
-        check_close("identity: 2 nodes are exact (the integrand u v is of degree 1 in each variable)", np.concatenate([ies, ied]),
-                    [0.0, 0.0], atol=1e-13),
-    ]
-
-
-FIGURE_NODES = (2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-RELU_NODES = (16, 24, 32, 48, 64, 96, 128, 192, 256)
-
-
-@claim(CHAPTER, "For ReLU the kink limits the quadrature to an algebraic rate", equation="eq-quadrature")
-def check_quadrature_relu_rate():
-    es, ed = quadrature_errors("relu", FIGURE_NODES, reduce="mean")
-    k = FIGURE_NODES.index(RELU_NODES[0])
-    es, ed = es[k:], ed[k:]
-    return [
-        check_slope(f"ReLU E[σσ]: mean quadrature error vs nodes {RELU_NODES[0]}..{RELU_NODES[-1]}", RELU_NODES, es, -1.0, atol=0.25,
-                    detail="node spacing h ~ nodes^(-1/2) near 0; a kink leaves O(h²)"),
-        check_slope(f"ReLU E[σ'σ']: mean quadrature error vs nodes {RELU_NODES[0]}..{RELU_NODES[-1]}", RELU_NODES, ed, -0.75, atol=0.25,
-                    detail="a jump leaves O(h) per row of nodes, partly cancelling across rows: between h and h²"),
-    ]
-
-
-@claim(CHAPTER, "The ReLU kernel is exact on the diagonal and for parallel inputs, 0 at zero norm, with finite gradients",
-       equation="eq-relu-kernel")
-def check_relu_exact_cases():
-    key = jax.random.key(300)
-    x = jax.random.normal(key, (1, 5))
-    pts = jnp.concatenate([x, 3 * x, -2 * x, jnp.zeros_like(x)])  # x, parallel, anti-parallel, zero
-    cov, v1, v2 = input_covariance(pts)
-    m = kernel_map(cov, v1, v2, activation="relu")
-    v = np.asarray(v1)
-    s = np.sqrt(np.outer(v, v))
-    # exact values: θ = 0 for (x, 3x), θ = π for (x, -2x); zero norm gives 0
-    want_sigma = np.array([[s[0, 0] / 2, s[0, 1] / 2, 0.0, 0.0]])
-    want_dot = np.array([[0.5, 0.5, 0.0, 0.25]])
-    depth = 6
-    deep = nngp_kernel(pts, depth=depth)
-    # gradients: at the degenerate inputs and at generic ones (y), in one input set
-    y = jax.random.normal(jax.random.key(301), (3, 5))
-    allp = jnp.concatenate([pts, y])
-    fsum = lambda p: jnp.sum(nngp_kernel(p, depth=3))  # noqa: E731
-    grads = jax.grad(fsum)(allp)
-    h = 1e-3  # truncation (~h²) dominates rounding (~eps/h = 2e-13): stable printed digits
-    e = jnp.zeros_like(allp).at[5, 2].set(h)
-    fd = (fsum(allp + e) - fsum(allp - e)) / (2 * h)
-    return [
-        check_close("E[σσ] at (x,x), (x,3x), (x,-2x), (x,0) vs exact values", m.sigma[:1], want_sigma, atol=1e-13,
-                    detail="rounding"),
-        check_close("E[σ'σ'] at the same pairs vs 1/2, 1/2, 0, 1/4", m.sigma_dot[:1], want_dot, atol=1e-13, detail="rounding"),
-        check_close(f"Σ^({depth})(x, x) vs |x|²/(n_0 2^{depth - 1}) (β = 0)", jnp.diagonal(deep)[:3],
-                    np.asarray(v[:3]) / 2 ** (depth - 1), atol=1e-13, detail="rounding"),
-        check_close("gradients of Σ^(3) at these degenerate inputs: count of non-finite entries", float(jnp.sum(~jnp.isfinite(grads))),
-                    0.0, atol=0),
-        check_close("d(sum Σ^(3))/dx by autodiff vs central difference (h = 1e-3) at a generic input", grads[5, 2], fd, atol=1e-5,
-                    detail="truncation h² |third derivative|/6 < 2e-6, plus rounding eps/h ~ 2e-13"),
-    ]
-
-
-@claim(CHAPTER, "Price's theorem: ∂E[σ(u)σ(v)]/∂cov = E[σ'(u)σ'(v)] (autodiff of the closed forms)", equation="eq-sigma-dot")
-def check_price_theorem():
-    cov, v1, v2 = _case_arrays()
-    out = []
-    for act in CLOSED_FORMS:
-        d = jax.grad(lambda c: jnp.sum(jnp.diagonal(kernel_map(c, v1, v2, activation=act).sigma)))(cov)
-        out.append(check_close(f"{act}: d E[σσ]/d cov vs E[σ'σ']", jnp.diagonal(d),
-                               jnp.diagonal(kernel_map(cov, v1, v2, activation=act).sigma_dot), atol=1e-13,
-                               detail="rounding"))
-    return out

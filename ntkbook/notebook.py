@@ -40,7 +40,6 @@ def setup(precision: int = 6) -> None:
         pass
 
 
-
 def execute_in_place(paths: list[str], timeout: int = 600) -> None:
     """Re-execute notebooks in place with a fresh kernel, in the notebook's folder, on the CPU.
 
@@ -57,7 +56,9 @@ def execute_in_place(paths: list[str], timeout: int = 600) -> None:
     for p in paths:
         path = pathlib.Path(p)
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
         client.execute()
         nbformat.write(nb, path)
         print(f"executed {path}")

@@ -1,6 +1,6 @@
-"""Chapter 4 -- Taylor expansion: the one-variable series and its remainder (sympy), the
-multivariate expansion as a sum of symmetric k-linear forms, and first- and second-order models
-of a function built from Jacobian-vector products (``jax.jvp``).
+"""Taylor models of a function, built from Jacobian-vector products (``jax.jvp``): the ``k``-th
+directional derivative, the Taylor model of any order, the first- and second-order models, and
+the size of their remainder along a line.
 
 Conventions (those of :mod:`ntkbook.jacobians`): for ``f: R^n -> R^m`` the Jacobian ``J`` is
 ``(m, n)`` and the gradient ``grad f = J^T`` is ``(n, m)`` (``(n,)`` for a scalar ``f``). The
@@ -12,15 +12,16 @@ applied to ``k`` copies of ``x - a``, divided by ``k!``:
     D^k f(a)[u, ..., u] = sum_{i_1..i_k} d^k f / (dx_{i_1} ... dx_{i_k}) (a) u_{i_1} ... u_{i_k}.
 
 ``D^k f(a)[u, ..., u]`` is the ``k``-th derivative of ``t -> f(a + t u)`` at ``t = 0``; it is
-computed here by ``k`` nested ``jax.jvp`` calls, never forming the derivative tensor.
+computed here by ``k`` nested ``jax.jvp`` calls, never forming the derivative tensor. The
+chapter's examples, its symbolic (sympy) series and its claims are in
+``ntkbook.chapters.c04_taylor``.
 
 References: Nocedal & Wright, *Numerical Optimization* (2006), Thm. 2.1 (Taylor's theorem);
-Magnus & Neudecker, *Matrix Differential Calculus* (2019); Weng (2022), "Taylor expansion".
+Magnus & Neudecker, *Matrix Differential Calculus* (2019).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -29,78 +30,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .claims import check_close, check_slope, check_symbolic, claim, fit_loglog_slope
+from .rates import fit_loglog_slope
 from .validate import as_array, as_callable, positive_int
 
-CHAPTER = "04-taylor"
-
 __all__ = [
+    "SlopeFit",
     "directional_derivative",
-    "integral_remainder",
     "linearize_at",
+    "nested_jvp",
     "remainder_errors",
     "remainder_slopes",
     "second_order_at",
     "taylor_model_at",
-    "taylor_polynomial",
-    "taylor_term",
 ]
 
-Fn = Callable[[jax.Array], jax.Array]
+_Fn = Callable[[jax.Array], jax.Array]
 
 
-# --------------------------------------------------------------------------- one variable, symbolic
-
-
-def _sym_args(expr: Any, x: Any, order: Any, order_name: str, *, minimum: int = 0):
-    import sympy as sp
-
-    if not isinstance(x, sp.Symbol):
-        raise TypeError(f"x must be a sympy Symbol, got {type(x).__name__}")
-    try:
-        expr = sp.sympify(expr)
-    except (sp.SympifyError, TypeError) as exc:
-        raise TypeError(f"expr must be a sympy expression, got {type(expr).__name__}") from exc
-    if not isinstance(expr, sp.Expr) or getattr(expr, "is_Matrix", False):
-        raise TypeError(f"expr must be a scalar sympy expression, got {type(expr).__name__}")
-    return expr, positive_int(order, order_name, minimum=minimum)
-
-
-def taylor_term(expr: Any, x: Any, a: Any, k: int) -> Any:
-    """The ``k``-th term of the Taylor series of ``expr`` in ``x`` about ``a``.
-
-    ``f^{(k)}(a) (x - a)^k / k!`` (sympy expression). ``k = 0`` gives ``f(a)``.
-    """
-    import sympy as sp
-
-    expr, k = _sym_args(expr, x, k, "k")
-    return sp.diff(expr, x, k).subs(x, a) / sp.factorial(k) * (x - a) ** k
-
-
-def taylor_polynomial(expr: Any, x: Any, a: Any, order: int) -> Any:
-    """``T_n(x) = sum_{k=0}^{n} f^{(k)}(a) (x - a)^k / k!`` for ``n = order`` (sympy expression)."""
-    expr, order = _sym_args(expr, x, order, "order")
-    return sum(taylor_term(expr, x, a, k) for k in range(order + 1))
-
-
-def integral_remainder(expr: Any, x: Any, a: Any, order: int) -> Any:
-    """The exact remainder ``f(x) - T_n(x)`` in integral form (sympy expression).
-
-    ``R_n(x) = int_a^x f^{(n+1)}(t) (x - t)^n / n! dt`` -- Taylor's theorem with the integral
-    remainder, ``n = order``; it is ``O(|x - a|^{n+1})`` as ``x -> a``.
-    """
-    import sympy as sp
-
-    expr, order = _sym_args(expr, x, order, "order")
-    t = sp.Dummy("t", real=True)
-    integrand = sp.diff(expr, x, order + 1).subs(x, t) * (x - t) ** order / sp.factorial(order)
-    return sp.integrate(integrand, (t, a, x))
-
-
-# --------------------------------------------------------------------------- several variables, JAX
-
-
-def _prepare(f: Any, a: Any) -> tuple[Fn, jax.Array]:
+def _prepare(f: Any, a: Any) -> tuple[_Fn, jax.Array]:
     f = as_callable(f, "f")
     a = as_array(a, "a", ndim=(0, 1))
     out = jax.eval_shape(f, a)
@@ -116,7 +63,7 @@ def _point(x: Any, a: jax.Array, name: str = "x") -> jax.Array:
     return x.astype(a.dtype)
 
 
-def directional_derivative(f: Fn, a: jax.Array, u: jax.Array, order: int) -> jax.Array:
+def directional_derivative(f: _Fn, a: jax.Array, u: jax.Array, order: int) -> jax.Array:
     """``D^k f(a)[u, ..., u]``: the ``k``-th derivative of ``t -> f(a + t u)`` at ``t = 0``.
 
     Equals ``sum_{i_1..i_k} d^k f / (dx_{i_1}..dx_{i_k})(a) u_{i_1}..u_{i_k}``: ``J u`` for
@@ -134,18 +81,24 @@ def directional_derivative(f: Fn, a: jax.Array, u: jax.Array, order: int) -> jax
     """
     f, a = _prepare(f, a)
     u = _point(u, a, "u")
-    return _nested_jvp(f, a, u, positive_int(order, "order", minimum=0))
+    return nested_jvp(f, a, u, positive_int(order, "order", minimum=0))
 
 
-def _nested_jvp(f: Fn, a: jax.Array, u: jax.Array, k: int) -> jax.Array:
-    # Unvalidated core of directional_derivative (safe to call under an outer jit/vmap).
+def nested_jvp(f: _Fn, a: jax.Array, u: jax.Array, k: int) -> jax.Array:
+    """``D^k f(a)[u, ..., u]`` by ``k`` nested ``jax.jvp`` calls, without checking the inputs.
+
+    The unchecked core of :func:`directional_derivative` (same arguments and shapes: ``a`` and
+    ``u`` of shape ``(n,)`` or scalars, ``k >= 0`` a Python int; returns the shape of ``f(a)``). It
+    never inspects values, so it can be called under an outer ``jax.jit`` or ``jax.vmap``, e.g.
+    ``jax.vmap(lambda u: nested_jvp(f, a, u, 2))(us)`` for many directions at once.
+    """
     g = f
     for _ in range(k):
-        g = (lambda h: (lambda y: jax.jvp(h, (y,), (u,))[1]))(g)
+        g = (lambda h: lambda y: jax.jvp(h, (y,), (u,))[1])(g)
     return g(a)
 
 
-def taylor_model_at(f: Fn, a: jax.Array, order: int) -> Fn:
+def taylor_model_at(f: _Fn, a: jax.Array, order: int) -> _Fn:
     """The Taylor model of order ``n`` about ``a``: ``x -> sum_{k<=n} D^k f(a)[x-a]^k / k!``.
 
     Returns a function of ``x`` (shape of ``a``) with the output shape of ``f``; it can be
@@ -159,13 +112,13 @@ def taylor_model_at(f: Fn, a: jax.Array, order: int) -> Fn:
         u = _point(x, a) - a
         out = fa
         for k in range(1, n + 1):
-            out = out + _nested_jvp(f, a, u, k) / math.factorial(k)
+            out = out + nested_jvp(f, a, u, k) / math.factorial(k)
         return out
 
     return model
 
 
-def linearize_at(f: Fn, a: jax.Array) -> Fn:
+def linearize_at(f: _Fn, a: jax.Array) -> _Fn:
     """The first-order model ``f_lin(x) = f(a) + J(a)(x - a) = f(a) + grad f(a)^T (x - a)``.
 
     ``J(a)(x - a)`` is one Jacobian-vector product (``jax.jvp``); ``J`` is never formed. For
@@ -181,11 +134,13 @@ def linearize_at(f: Fn, a: jax.Array) -> Fn:
     return f_lin
 
 
-def second_order_at(f: Fn, a: jax.Array) -> Fn:
+def second_order_at(f: _Fn, a: jax.Array) -> _Fn:
     """The second-order model ``f(a) + J(a)(x-a) + (1/2) D^2 f(a)[x-a, x-a]``.
 
     For scalar ``f`` the last term is ``(1/2)(x-a)^T H(a) (x-a)`` with ``H = jax.hessian(f)(a)``;
-    it is computed as a jvp of a jvp (forward over forward), without forming ``H``.
+    it is computed as a jvp of a jvp (forward over forward), without forming ``H``. ``a``: shape
+    ``(n,)`` (or a scalar); the returned model takes ``x`` of the shape of ``a`` and returns the
+    shape of ``f(a)``.
     """
     f, a = _prepare(f, a)
     fa = f(a)
@@ -198,7 +153,7 @@ def second_order_at(f: Fn, a: jax.Array) -> Fn:
     return f_quad
 
 
-def remainder_errors(f: Fn, a: jax.Array, direction: jax.Array, radii: Any, order: int) -> jax.Array:
+def remainder_errors(f: _Fn, a: jax.Array, direction: jax.Array, radii: Any, order: int) -> jax.Array:
     """``max |f(a + r u) - T_n(a + r u)|`` over the outputs, for each radius ``r`` (``vmap``).
 
     Args:
@@ -225,18 +180,24 @@ def remainder_errors(f: Fn, a: jax.Array, direction: jax.Array, radii: Any, orde
 
 
 class SlopeFit(NamedTuple):
+    """A fitted log-log slope of the remainder of the order-``order`` Taylor model against the radius,
+    with its least-squares standard error (see :func:`remainder_slopes`)."""
+
     order: int
     slope: float
     stderr: float
 
 
-def remainder_slopes(f: Fn, a: jax.Array, direction: jax.Array, radii: Any,
-                     orders: Sequence[int] = (1, 2)) -> list[SlopeFit]:
+def remainder_slopes(
+    f: _Fn, a: jax.Array, direction: jax.Array, radii: Any, orders: Sequence[int] = (1, 2)
+) -> list[SlopeFit]:
     """Fitted log-log slopes of :func:`remainder_errors` against ``r``, one per order.
 
     Taylor's theorem predicts slope ``n + 1`` for the order-``n`` model, as long as the radii are
     small enough for the next term to dominate and large enough for the error to stay above
-    float64 rounding (about ``1e-16 |f|``).
+    float64 rounding (about ``1e-16 |f|``). ``f, a, direction, radii`` as in
+    :func:`remainder_errors` (``radii`` of shape ``(R,)``, ``R >= 2``); returns one :class:`SlopeFit`
+    per entry of ``orders``.
     """
     if isinstance(orders, (int, np.integer)) or not len(orders):
         raise TypeError("orders must be a non-empty sequence of integers")
@@ -246,277 +207,3 @@ def remainder_slopes(f: Fn, a: jax.Array, direction: jax.Array, radii: Any,
         slope, se, _ = fit_loglog_slope(np.asarray(radii, dtype=float), np.asarray(errs))
         fits.append(SlopeFit(int(n), slope, se))
     return fits
-
-
-# --------------------------------------------------------------------------- the chapter's examples
-
-
-def one_variable_example():
-    """``(f, x, a)``: ``f(x) = exp(x) cos(x)`` about ``a = 1/3`` (sympy)."""
-    import sympy as sp
-
-    x = sp.Symbol("x", real=True)
-    return sp.exp(x) * sp.cos(x), x, sp.Rational(1, 3)
-
-
-class Example(NamedTuple):
-    """A scalar function of three variables, in sympy and (lambdified) in JAX."""
-
-    expr: Any
-    symbols: tuple
-    fn: Fn
-
-
-def example_function() -> Example:
-    """``f(x) = exp(x1) sin(x2) + x1 x3^2 + cos(x1 x3)``: ``R^3 -> R``, with cross terms."""
-    import sympy as sp
-
-    x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)
-    expr = sp.exp(x1) * sp.sin(x2) + x1 * x3**2 + sp.cos(x1 * x3)
-    lam = sp.lambdify([(x1, x2, x3)], expr, modules="jax")
-    return Example(expr, (x1, x2, x3), lambda x: jnp.asarray(lam(x)))
-
-
-EXAMPLE_POINT = (0.3, -0.5, 0.8)
-
-
-NETWORK_WIDTHS = (3, 32, 1)
-
-
-NETWORK_BETA = 0.1
-
-
-@functools.lru_cache(maxsize=1)
-def network_example():
-    """``(f, theta0, x)``: the output of a 3-32-1 tanh network (:mod:`ntkbook.mlp`, NTK
-    parameterization, ``beta = 0.1``) at a fixed input ``x`` as a function of its flattened
-    parameters ``theta`` (``P = 3*32 + 32 + 32 + 1 = 161``); parameters from key 10, ``x`` from key 11."""
-    from jax.flatten_util import ravel_pytree
-
-    from . import mlp
-
-    theta0, unravel = ravel_pytree(mlp.init(jax.random.key(10), NETWORK_WIDTHS))
-    x = jax.random.normal(jax.random.key(11), (NETWORK_WIDTHS[0],))
-    return (lambda theta: mlp.apply(unravel(theta), x, activation="tanh", beta=NETWORK_BETA)[0]), theta0, x
-
-
-# Two float64 evaluations of the same derivative by different programs (sympy formulas vs
-# nested jvp vs jax.hessian) differ by rounding: a few ulps of terms of size <~ 10 here.
-_ROUNDING_TOL = 1e-13
-
-# The radii of the rate checks: small enough that the next Taylor term is a small correction to
-# the leading one, large enough that the second-order error (~ r^3) stays far above rounding.
-RADII = np.logspace(-3, -1, 9)
-# Tolerance on a fitted remainder slope: over r <= 0.1 the next-order term shifts the local
-# slope by about r |c_{n+2} / c_{n+1}|, a few hundredths here; 0.1 leaves room for that.
-_SLOPE_TOL = 0.1
-# A remainder f - T_n is a difference of O(1) values, each rounded to a few eps: it moves by ~3e-16
-# between XLA's AVX-512 and SSE4.2 code (measured); 1e-14 bounds it with a margin.
-REMAINDER_NOISE = 1e-14
-
-
-@claim(CHAPTER, "One variable: the k-th term of the series is f^(k)(a)(x-a)^k/k!", equation="eq-taylor-1d",
-       source_holds=True, where="Basics, Taylor expansion")
-def check_series_one_variable():
-    import sympy as sp
-
-    f, x, a = one_variable_example()
-    order = 6
-    ours = taylor_polynomial(f, x, a, order)
-    ref = sp.series(f, x, a, order + 1).removeO()
-    return check_symbolic(f"sum of terms k = 0..{order} vs sympy.series, exp(x)cos(x) about 1/3", ours, ref)
-
-
-@claim(CHAPTER, "The remainder f - T_n is the integral of f^(n+1)(t)(x-t)^n/n!, so it is O(|x-a|^(n+1))",
-       equation="eq-taylor-remainder")
-def check_integral_remainder():
-    import sympy as sp
-
-    x = sp.Symbol("x", real=True)
-    f, a, n = sp.exp(2 * x) * x, sp.Integer(0), 3
-    lhs = f - taylor_polynomial(f, x, a, n)
-    rhs = integral_remainder(f, x, a, n)
-    lead = sp.limit(lhs / x ** (n + 1), x, 0)
-    return [
-        check_symbolic("f - T_3 vs integral remainder, f = x exp(2x), a = 0", lhs, rhs),
-        check_symbolic("lim_{x->0} (f - T_3)/x^4 vs f''''(0)/4! (finite, non-zero)", lead,
-                       sp.diff(f, x, n + 1).subs(x, 0) / sp.factorial(n + 1)),
-    ]
-
-
-@claim(CHAPTER, "As written, the linear term (x - a) grad f(a) is a product of two n x 1 columns",
-       equation="eq-linear-as-written", source_holds=False, where="Basics, Taylor expansion (first-order expansion)",
-       source_says="f(x) ~ f(a) + (x - a) grad_x f(x)|_{x=a}",
-       truth="with the source's own convention grad f = J^T (an n x 1 column for scalar f), (x - a) grad f is "
-             "undefined for n > 1; the first-order term is grad f(a)^T (x - a) = J(a)(x - a)")
-def check_linear_term_as_written():
-    ex = example_function()
-    a = jnp.array(EXAMPLE_POINT)
-    x = a + jnp.array([0.01, -0.02, 0.015])
-    g = jax.grad(ex.fn)(a)  # grad f = J^T: an n x 1 column, stored as shape (n,)
-    col_left, row_right = 1, g.shape[0]  # (x - a) is n x 1, grad f is n x 1
-    literal = ex.fn(a) + (x - a) * g  # the formula typed as written into an array language
-    return [
-        check_close("inner dimensions of (x - a)[n x 1] times grad f(a)[n x 1] agree (1 vs n = 3)",
-                    np.array(col_left), np.array(row_right), atol=0, expect=False),
-        check_close("number of dimensions of f(a) + (x - a) * grad f(a) (elementwise) vs of the scalar f(x)",
-                    np.array(literal.ndim), np.array(jnp.ndim(ex.fn(x))), atol=0, expect=False,
-                    detail=f"shape {tuple(literal.shape)} vs {tuple(jnp.shape(ex.fn(x)))}"),
-    ]
-
-
-@claim(CHAPTER, "The first-order model is f(a) + grad f(a)^T (x - a) = f(a) + J(a)(x - a), one jvp",
-       equation="eq-linear")
-def check_linear_model():
-    ex = example_function()
-    a = jnp.array(EXAMPLE_POINT)
-    xs = a + 0.1 * jax.random.normal(jax.random.key(20), (16, 3))
-    via_jvp = jax.jit(jax.vmap(linearize_at(ex.fn, a)))(xs)
-    via_grad = ex.fn(a) + (xs - a) @ jax.grad(ex.fn)(a)
-    # Vector-valued f: R^3 -> R^2, first-order term J(a)(x - a) with J from jax.jacfwd.
-    vec = lambda x: jnp.stack([ex.fn(x), jnp.sin(x[0] * x[1]) + x[2] ** 3])  # noqa: E731
-    via_jac = vec(a) + (xs - a) @ jax.jit(jax.jacfwd(vec))(a).T
-    return [
-        check_close("linearize_at (jax.jvp) vs f(a) + grad f(a)^T (x - a), 16 points", via_jvp, via_grad, atol=_ROUNDING_TOL),
-        check_close("vector f: R^3 -> R^2, linearize_at vs f(a) + J(a)(x - a)", jax.jit(jax.vmap(linearize_at(vec, a)))(xs),
-                    via_jac, atol=_ROUNDING_TOL),
-    ]
-
-
-def _diagonal_second_order(expr, symbols, u):
-    import sympy as sp
-
-    return sp.Rational(1, 2) * sum(ui**2 * sp.diff(expr, xi, 2) for xi, ui in zip(symbols, u))
-
-
-def _line_coefficient(expr, symbols, u, k):
-    """(1/k!) d^k/dt^k f(x + t u) at t = 0 (sympy)."""
-    import sympy as sp
-
-    t = sp.Symbol("t", real=True)
-    g = expr.subs({xi: xi + t * ui for xi, ui in zip(symbols, u)}, simultaneous=True)
-    return sp.diff(g, t, k).subs(t, 0) / sp.factorial(k)
-
-
-@claim(CHAPTER, "As written, (x - a)^k grad^k f is not a defined product for vector x and k >= 2",
-       equation="eq-taylor-as-written", source_holds=False, where="Basics, Taylor expansion (the series)",
-       source_says="f(x) = f(a) + sum_k (1/k!) (x - a)^k grad^k_x f(x)|_{x=a}",
-       truth="for x in R^n the k-th term is the k-th derivative (a symmetric k-index tensor) contracted with k copies "
-             "of x - a, (1/k!) sum_{i1..ik} d^k f/dx_i1..dx_ik (a) (x-a)_i1...(x-a)_ik; for k = 2 this is "
-             "(1/2)(x - a)^T H(a) (x - a). Reading the power and the derivative coordinate by coordinate drops "
-             "the mixed partial derivatives.")
-def check_series_as_written_multivariate():
-    import sympy as sp
-
-    ex = example_function()
-    u = sp.symbols("u1 u2 u3", real=True)
-    true_term = _line_coefficient(ex.expr, ex.symbols, u, 2)
-    diag = _diagonal_second_order(ex.expr, ex.symbols, u)
-    n = len(ex.symbols)
-    return [
-        check_close("(x - a)^2 as a matrix product: inner dimensions of [n x 1][n x 1] agree (1 vs n = 3)",
-                    np.array(1), np.array(n), atol=0, expect=False),
-        check_symbolic("coordinatewise reading (1/2) sum_i (x-a)_i^2 d^2f/dx_i^2 vs the true k = 2 term",
-                       diag, true_term, expect=False),
-    ]
-
-
-@claim(CHAPTER, "Several variables: the k-th term is D^k f(a)[x-a,...,x-a]/k!; for k = 2 it is (1/2)(x-a)^T H (x-a)",
-       equation="eq-taylor-nd")
-def check_multivariate_terms():
-    import sympy as sp
-
-    ex = example_function()
-    u = sp.symbols("u1 u2 u3", real=True)
-    X = sp.Matrix(ex.symbols)
-    U = sp.Matrix(u)
-    grad = sp.Matrix([ex.expr]).jacobian(X).T
-    H = sp.hessian(ex.expr, X)
-    third = sum(sp.diff(ex.expr, xi, xj, xk) * ui * uj * uk
-                for xi, ui in zip(ex.symbols, u) for xj, uj in zip(ex.symbols, u) for xk, uk in zip(ex.symbols, u))
-    out = [
-        check_symbolic("k = 1: (d/dt) f(x + t u) at 0 vs grad f(x)^T u", _line_coefficient(ex.expr, ex.symbols, u, 1),
-                       (grad.T * U)[0]),
-        check_symbolic("k = 2: (1/2)(d/dt)^2 f(x + t u) at 0 vs (1/2) u^T H(x) u",
-                       _line_coefficient(ex.expr, ex.symbols, u, 2), (U.T * H * U)[0] / 2),
-        check_symbolic("k = 3: (1/6)(d/dt)^3 f(x + t u) at 0 vs (1/6) sum_ijk d^3f/dx_i dx_j dx_k u_i u_j u_k",
-                       _line_coefficient(ex.expr, ex.symbols, u, 3), third / 6),
-    ]
-    # The same in float64: jax.hessian quadratic form and nested jvps vs the lambdified sympy terms.
-    a = jnp.array(EXAMPLE_POINT)
-    us = jax.random.normal(jax.random.key(21), (16, 3))
-    lam2 = sp.lambdify([ex.symbols, u], (U.T * H * U)[0], modules="jax")
-    lam3 = sp.lambdify([ex.symbols, u], third, modules="jax")
-    Ha = jax.jit(jax.hessian(ex.fn))(a)
-    out += [
-        check_close("u^T H u with H = jax.hessian vs sympy, 16 directions", jnp.einsum("bi,ij,bj->b", us, Ha, us),
-                    jax.jit(jax.vmap(lambda v: lam2(a, v)))(us), atol=_ROUNDING_TOL),
-        check_close("D^2 f(a)[u,u] by nested jax.jvp vs u^T H u (jax.hessian)",
-                    jax.jit(jax.vmap(lambda v: _nested_jvp(ex.fn, a, v, 2)))(us),
-                    jnp.einsum("bi,ij,bj->b", us, Ha, us), atol=_ROUNDING_TOL),
-        check_close("D^3 f(a)[u,u,u] by nested jax.jvp vs sympy third-derivative contraction",
-                    jax.jit(jax.vmap(lambda v: _nested_jvp(ex.fn, a, v, 3)))(us),
-                    jax.jit(jax.vmap(lambda v: lam3(a, v)))(us), atol=_ROUNDING_TOL),
-    ]
-    return out
-
-
-def unit_direction(key: jax.Array, n: int) -> jax.Array:
-    """A uniformly random unit vector in ``R^n`` (a normalised standard normal draw), shape ``(n,)``."""
-    u = jax.random.normal(key, (n,))
-    return u / jnp.linalg.norm(u)
-
-
-@claim(CHAPTER, "First-order error is O(|x-a|^2), second-order error O(|x-a|^3): scalar function of 3 variables",
-       equation="eq-taylor-remainder")
-def check_remainder_rates_function():
-    ex = example_function()
-    a = jnp.array(EXAMPLE_POINT)
-    u = unit_direction(jax.random.key(22), 3)
-    out = []
-    for n in (1, 2):
-        errs = remainder_errors(ex.fn, a, u, RADII, n)
-        out.append(check_slope(f"|f - T_{n}| vs r = |x - a|, r in [1e-3, 1e-1] (key 22)", RADII, errs, n + 1.0,
-                               atol=_SLOPE_TOL, y_noise=REMAINDER_NOISE))
-    return out
-
-
-@functools.lru_cache(maxsize=2)
-def _network_errors(num_directions: int) -> np.ndarray:
-    f, theta0, _ = network_example()
-    dirs = jax.vmap(lambda k: unit_direction(k, theta0.shape[0]))(jax.random.split(jax.random.key(23), num_directions))
-    lin, quad = linearize_at(f, theta0), second_order_at(f, theta0)
-
-    def err(u, r):
-        theta = theta0 + r * u
-        ft = f(theta)
-        return jnp.stack([jnp.abs(ft - lin(theta)), jnp.abs(ft - quad(theta))])
-
-    grid = jax.jit(jax.vmap(jax.vmap(err, in_axes=(None, 0)), in_axes=(0, None)))(dirs, jnp.asarray(RADII))
-    return np.asarray(jnp.max(grid, axis=0)).T
-
-
-def network_errors(num_directions: int = 8) -> np.ndarray:
-    """Remainders of the first- and second-order models (:func:`linearize_at`,
-    :func:`second_order_at`) of the network of :func:`network_example` about ``theta0``: the
-    worst over ``num_directions`` random unit directions (key 23, ``vmap``), shape ``(2, len(RADII))``.
-    Deterministic, so cached (the notebook's figure and the claim share one computation)."""
-    return _network_errors(positive_int(num_directions, "num_directions")).copy()
-
-
-@claim(CHAPTER, "The same rates for a network's output as a function of its parameters (3-32-1 tanh, NTK param.)",
-       equation="eq-taylor-remainder")
-def check_remainder_rates_network():
-    errs = network_errors()
-    f, theta0, _ = network_example()
-    # The second-order term via the explicit Hessian (P x P) agrees with the forward-over-forward jvp.
-    u = unit_direction(jax.random.key(24), theta0.shape[0])
-    H = jax.jit(jax.hessian(f))(theta0)
-    return [
-        check_slope(f"network: |f - T_{n}| vs |theta - theta0|, worst of 8 directions (key 23)", RADII, errs[i],
-                    n + 1.0, atol=_SLOPE_TOL, y_noise=REMAINDER_NOISE)
-        for i, n in enumerate((1, 2))
-    ] + [
-        check_close(f"network: u^T H u (jax.hessian, P = {theta0.shape[0]}) vs nested jvp", u @ H @ u,
-                    jax.jit(lambda v: _nested_jvp(f, theta0, v, 2))(u), atol=_ROUNDING_TOL),
-    ]

@@ -7,7 +7,7 @@ on the device at a time; the result is assembled in host memory (``numpy``), or 
 arrays the caller provides (``out=``, e.g. ``numpy.memmap`` files for matrices larger than RAM).
 
 Any kernel whose entry ``(a, b)`` depends only on ``x1[a]`` and ``x2[b]`` works:
-:func:`ntkbook.infinite_ntk.infinite_width_kernels` (``(Σ, K)``), :func:`ntkbook._fast.kernels`,
+:func:`ntkbook.infinite_ntk.infinite_width_kernels` (``(Σ, K)``), ``ntkbook._fast.kernels``,
 :func:`ntkbook.ntk.empirical_ntk` (``(N1, N2, n_L, n_L)``), ... With ``x2 = None`` the tiles on the
 diagonal are computed as ``kernel_fn(block, None)``, exactly as the untiled call does it for the
 whole batch (so a kernel's special handling of ``x2 = None`` -- an exact diagonal -- carries over).
@@ -74,7 +74,7 @@ def mesh_for(devices: Sequence[jax.Device] | None = None) -> Mesh:
 def _pad_rows(x: np.ndarray, start: int, size: int) -> np.ndarray:
     """Rows ``start .. start + size`` of ``x``, padded by repeating the last row (padding rows give
     entries that are computed and dropped; repeating a real row keeps them finite)."""
-    block = x[start:start + size]
+    block = x[start : start + size]
     if block.shape[0] < size:
         block = np.concatenate([block, np.repeat(block[-1:], size - block.shape[0], axis=0)])
     return block
@@ -89,13 +89,22 @@ def _mirror(a: np.ndarray) -> np.ndarray:
 def _check_leaves(leaves, ta, tb):
     for leaf in leaves:
         if not hasattr(leaf, "shape") or len(leaf.shape) < 2 or tuple(leaf.shape[:2]) != (ta, tb):
-            raise ValueError(f"kernel_fn must return arrays of shape (len(x1_tile), len(x2_tile), ...) = ({ta}, {tb}, ...), "
-                             f"got {getattr(leaf, 'shape', type(leaf).__name__)}")
+            raise ValueError(
+                f"kernel_fn must return arrays of shape (len(x1_tile), len(x2_tile), ...) = ({ta}, {tb}, ...), "
+                f"got {getattr(leaf, 'shape', type(leaf).__name__)}"
+            )
 
 
-def tiled(kernel_fn: Callable[[jax.Array, jax.Array | None], Any], x1: Any, x2: Any = None, *,
-          tile_size: int = DEFAULT_TILE, symmetric: bool = False, devices: Sequence[jax.Device] | str | None = "auto",
-          out: Any = None) -> Any:
+def tiled(
+    kernel_fn: Callable[[jax.Array, jax.Array | None], Any],
+    x1: Any,
+    x2: Any = None,
+    *,
+    tile_size: int = DEFAULT_TILE,
+    symmetric: bool = False,
+    devices: Sequence[jax.Device] | str | None = "auto",
+    out: Any = None,
+) -> Any:
     """Evaluate ``kernel_fn(x1, x2)`` tile by tile, with bounded device memory.
 
     Args:
@@ -168,7 +177,7 @@ def _run_single(kernel_fn, h1, h2, plan, t, device):
     """One tile per call, the next dispatched before the previous is copied to the host."""
     put = (lambda a: jax.device_put(a, device)) if device is not None else jnp.asarray
     pending, done = None, []
-    for (i, j, diag) in plan:
+    for i, j, diag in plan:
         a = put(_pad_rows(h1, i * t, t))
         b = None if diag else put(_pad_rows(h2, j * t, t))
         leaves, treedef = _call(kernel_fn, a, b, diag)
@@ -194,12 +203,14 @@ def _run_sharded(kernel_fn, h1, h2, plan, t, mesh):
 
     def program(diag):
         if diag not in programs:
+
             def body(a, b):
                 leaves, treedef = _call(kernel_fn, a, b, diag)
                 return treedef.unflatten(leaves)
 
-            programs[diag] = jax.jit(jax.shard_map(body, mesh=mesh, in_specs=(P(_AXIS), P(_AXIS)), out_specs=P(_AXIS),
-                                                   check_vma=False))
+            programs[diag] = jax.jit(
+                jax.shard_map(body, mesh=mesh, in_specs=(P(_AXIS), P(_AXIS)), out_specs=P(_AXIS), check_vma=False)
+            )
         return programs[diag]
 
     done = []
@@ -207,7 +218,7 @@ def _run_sharded(kernel_fn, h1, h2, plan, t, mesh):
         tiles = [p for p in plan if p[2] == diag]
         pending = None
         for s in range(0, len(tiles), d):
-            step = tiles[s:s + d]
+            step = tiles[s : s + d]
             step = step + [step[-1]] * (d - len(step))  # pad the last step with copies (dropped)
             a = np.concatenate([_pad_rows(h1, i * t, t) for i, _, _ in step])
             b = np.concatenate([_pad_rows(h2, j * t, t) for _, j, _ in step])
@@ -216,7 +227,7 @@ def _run_sharded(kernel_fn, h1, h2, plan, t, mesh):
             _check_leaves(leaves, d * t, t)
             if pending is not None:
                 done.extend(_unstack(pending))
-            pending = (tiles[s:s + d], leaves, treedef)
+            pending = (tiles[s : s + d], leaves, treedef)
         if pending is not None:
             done.extend(_unstack(pending))
     return done
@@ -226,7 +237,7 @@ def _unstack(item):
     step, leaves, treedef = item
     t = leaves[0].shape[1]
     host = [np.asarray(leaf) for leaf in leaves]
-    return [((i, j), [h[k * t:(k + 1) * t] for h in host], treedef) for k, (i, j, _) in enumerate(step)]
+    return [((i, j), [h[k * t : (k + 1) * t] for h in host], treedef) for k, (i, j, _) in enumerate(step)]
 
 
 def _assemble(results, plan, n1, n2, t, symmetric, out):
@@ -237,12 +248,14 @@ def _assemble(results, plan, n1, n2, t, symmetric, out):
         outs = jax.tree_util.tree_leaves(out)
         want = [(n1, n2) + leaf.shape[2:] for leaf in leaves0]
         if len(outs) != len(leaves0) or any(tuple(o.shape) != w for o, w in zip(outs, want)):
-            raise ValueError(f"out must match kernel_fn's output: shapes {want}, got {[getattr(o, 'shape', None) for o in outs]}")
+            raise ValueError(
+                f"out must match kernel_fn's output: shapes {want}, got {[getattr(o, 'shape', None) for o in outs]}"
+            )
     for (i, j), leaves, _ in results:
         r0, c0 = i * t, j * t
         r1, c1 = min(r0 + t, n1), min(c0 + t, n2)
         for o, leaf in zip(outs, leaves):
-            o[r0:r1, c0:c1] = leaf[:r1 - r0, :c1 - c0]
+            o[r0:r1, c0:c1] = leaf[: r1 - r0, : c1 - c0]
             if symmetric and i != j:
-                o[c0:c1, r0:r1] = _mirror(leaf[:r1 - r0, :c1 - c0])
+                o[c0:c1, r0:r1] = _mirror(leaf[: r1 - r0, : c1 - c0])
     return treedef.unflatten(outs)

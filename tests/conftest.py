@@ -33,13 +33,17 @@ class Build:
 @pytest.fixture(scope="session")
 def built_book():
     """Build the book once per test session, exactly as `make book` does, into _build/html."""
-    from ntkbook.ledger import write_pages
+    from ntkbook.claims.ledger import write_pages
 
     # The ledger and errata pages are rendered from the chapters' stored outputs: no claim runs here.
     n, bad = write_pages(ROOT / "book")
     log = [f"ledger: {n} claims, {bad} not as expected"]
     bin_dir = pathlib.Path(sys.executable).parent
-    proc = subprocess.run([str(bin_dir / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(bin_dir / "jupyter-book"), "build", str(ROOT), "-W", "-n", "--keep-going"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     log.append(proc.stdout + proc.stderr)
     return Build(proc.returncode, "\n".join(log))

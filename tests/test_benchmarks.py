@@ -5,7 +5,6 @@ import json
 import pathlib
 
 import numpy as np
-
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -18,8 +17,10 @@ MATMUL = {"float64": 1e10, "float32": 2e10}
 
 
 def test_analytic_tiny_grid_runs_and_agrees():
-    grid = [dict(n=64, n0=8, depth=3, activation="relu", dtype="float64"),
-            dict(n=32, n0=8, depth=2, activation="tanh", dtype="float64")]
+    grid = [
+        dict(n=64, n0=8, depth=3, activation="relu", dtype="float64"),
+        dict(n=32, n0=8, depth=2, activation="tanh", dtype="float64"),
+    ]
     rows = analytic.run(grid, copy_bw=1e9, matmul=MATMUL, repeats=1, log=lambda *a: None)
     impls = {(r["activation"], r["impl"]) for r in rows}
     assert {("relu", "straightforward"), ("relu", "library"), ("relu", "fast"), ("tanh", "library")} <= impls
@@ -46,8 +47,10 @@ def test_strategy_fit_on_a_tiny_design():
 
 def test_strategy_fit_recovers_a_known_model():
     # times made exactly by a known model: the fit must give its coefficients back (to rounding)
-    truth = {"jacobian": {"overhead": 4e-4, "per_flop": 5e-12, "per_byte": 1.5e-10},
-             "products": {"overhead": 7e-4, "per_flop": 6e-12, "per_byte": 0.0}}
+    truth = {
+        "jacobian": {"overhead": 4e-4, "per_flop": 5e-12, "per_byte": 1.5e-10},
+        "products": {"overhead": 7e-4, "per_flop": 6e-12, "per_byte": 0.0},
+    }
     rng = np.random.default_rng(0)
     rows = []
     for _ in range(12):

@@ -24,8 +24,14 @@ import pytest
 pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -58,7 +64,9 @@ def server(built_book, project_root):
 def browser():
     exe = find_chromium()
     if exe is None:
-        pytest.skip("browser test skipped: no Chromium found. Install it (Debian/Ubuntu: `sudo apt-get install chromium`) to run it.")
+        pytest.skip(
+            "browser test skipped: no Chromium found. Install it (Debian/Ubuntu: `sudo apt-get install chromium`) to run it."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -79,7 +87,9 @@ RED_TEXT_JS = """() => Array.from(document.querySelectorAll('mjx-container mjx-m
   .filter(e => { const c = getComputedStyle(e).color; return c === 'rgb(255, 0, 0)' || c === 'red'; })
   .map(e => e.textContent)"""
 
-BROKEN_IMAGES_JS = """() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"""
+BROKEN_IMAGES_JS = (
+    """() => Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"""
+)
 
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"""
 
@@ -110,7 +120,9 @@ def check_page(browser, base, path, project_root):
         page.evaluate("() => MathJax.startup.promise")
     n_math = page.locator("mjx-container").count()
     if page.locator("mjx-merror").count():
-        problems.append(f"{page.locator('mjx-merror').count()} MathJax errors: {page.locator('mjx-merror').first.text_content()!r}")
+        problems.append(
+            f"{page.locator('mjx-merror').count()} MathJax errors: {page.locator('mjx-merror').first.text_content()!r}"
+        )
     red = page.evaluate(RED_TEXT_JS)
     if red:
         problems.append(f"undefined TeX macros rendered in red: {red[:5]}")
@@ -118,7 +130,7 @@ def check_page(browser, base, path, project_root):
     for raw in ("$$", "\\(", "\\[", "\\begin{", "\\frac"):
         if raw in prose:
             i = prose.index(raw)
-            problems.append(f"raw TeX {raw!r} left in the text: ...{prose[max(0, i - 60):i + 60]!r}...")
+            problems.append(f"raw TeX {raw!r} left in the text: ...{prose[max(0, i - 60) : i + 60]!r}...")
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_load_state("networkidle")
     broken = page.evaluate(BROKEN_IMAGES_JS)

@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 from ntkbook import claims as C
+from ntkbook.claims import _registry
 
 
 def test_check_close_passes_and_fails():
@@ -82,11 +83,11 @@ def test_rounding_level_errors_show_no_digits_and_other_errors_do():
 
 
 def test_shown_prints_only_digits_above_the_noise():
-    assert C.shown(1.234e-3) == "1.2e-03"                        # exact: two significant digits
-    assert C.shown(1.234e-3, 1e-7) == "1.2e-03"                  # unit 1e-5 <= the second digit's 1e-4
-    assert C.shown(1.234e-3, 1e-6) == "1.2e-03"                  # unit 1e-4: still the second digit
-    assert C.shown(1.234e-3, 2e-6) == "1e-03"                    # unit 1e-3: one digit
-    assert C.shown(5.4e-5, 1e-6) == "< 1e-04"                    # below the unit: a bound
+    assert C.shown(1.234e-3) == "1.2e-03"  # exact: two significant digits
+    assert C.shown(1.234e-3, 1e-7) == "1.2e-03"  # unit 1e-5 <= the second digit's 1e-4
+    assert C.shown(1.234e-3, 1e-6) == "1.2e-03"  # unit 1e-4: still the second digit
+    assert C.shown(1.234e-3, 2e-6) == "1e-03"  # unit 1e-3: one digit
+    assert C.shown(5.4e-5, 1e-6) == "< 1e-04"  # below the unit: a bound
     assert C.shown(0.0, 2e-15) == "< 1e-12" and C.shown(-3e-16, 1e-16) == "> -1e-14"
     assert C.shown(0.99995, 1e-4, 3, "f") == "1.00" and C.shown(-0.4931, 1e-9, 3, "f") == "-0.493"
     assert C.shown(float("nan"), 1.0) == "nan" and C.shown(None) == "-"
@@ -126,7 +127,7 @@ def test_registered_claim_raises_when_not_as_expected():
         with pytest.raises(C.ClaimFailed, match="did not come out as expected"):
             check_always_wrong()
     finally:
-        C._REGISTRY.pop("99-test/always_wrong")
+        _registry._REGISTRY.pop("99-test/always_wrong")
 
 
 def test_source_error_claim_needs_an_erratum_and_an_expected_failure():
@@ -141,7 +142,7 @@ def test_source_error_claim_needs_an_erratum_and_an_expected_failure():
         with pytest.raises(TypeError, match="expect=False"):
             check_src()
     finally:
-        C._REGISTRY.pop("99-test/src")
+        _registry._REGISTRY.pop("99-test/src")
 
 
 def test_registry_ids_are_unique_and_claims_complete():
@@ -151,3 +152,22 @@ def test_registry_ids_are_unique_and_claims_complete():
         assert cid == c.id and cid.startswith(c.chapter + "/")
         if c.source_holds is False:
             assert c.where and c.source_says and c.truth
+
+
+def test_a_claim_refuses_float32_instead_of_switching_jax_to_float64():
+    """Calling a claim leaves the caller's JAX configuration alone: in float32 it raises and says why."""
+    import subprocess
+    import sys
+
+    code = (
+        "import jax\n"
+        "from ntkbook.chapters import c01_jacobians as ch\n"
+        "try:\n"
+        "    ch.check_jacobian_shape()\n"
+        "except RuntimeError as exc:\n"
+        "    assert 'float64' in str(exc), exc\n"
+        "    assert not jax.config.jax_enable_x64\n"
+        "    print('refused')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "refused", proc.stderr[-2000:]

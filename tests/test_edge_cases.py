@@ -105,7 +105,9 @@ def test_gradients_at_correlation_plus_minus_one_are_finite(dtype, activation, s
     g = jax.grad(k_of)(jnp.asarray(X, dtype))
     assert g.dtype == dtype and all_finite(g)
     # The gradient on the diagonal of the Gram matrix (one argument) is finite too.
-    gd = jax.grad(lambda z: infinite_width_kernels(z[None], depth=3, activation=activation)[1][0, 0])(jnp.asarray(X, dtype))
+    gd = jax.grad(lambda z: infinite_width_kernels(z[None], depth=3, activation=activation)[1][0, 0])(
+        jnp.asarray(X, dtype)
+    )
     assert all_finite(gd)
 
 
@@ -147,9 +149,11 @@ def test_zero_input_without_bias_gives_zero_kernel(dtype, activation):
 def test_zero_input_gradients_are_finite(dtype, activation):
     zero = jnp.zeros(3, dtype)
     other = jnp.asarray(X, dtype)[None]
-    for fn in (lambda z: infinite_width_kernels(z[None], depth=3, activation=activation)[1][0, 0],
-               lambda z: infinite_width_kernels(z[None], other, depth=3, activation=activation)[1][0, 0],
-               lambda z: jnp.sum(infinite_width_kernels(jnp.stack([z, other[0]]), depth=3, activation=activation)[0])):
+    for fn in (
+        lambda z: infinite_width_kernels(z[None], depth=3, activation=activation)[1][0, 0],
+        lambda z: infinite_width_kernels(z[None], other, depth=3, activation=activation)[1][0, 0],
+        lambda z: jnp.sum(infinite_width_kernels(jnp.stack([z, other[0]]), depth=3, activation=activation)[0]),
+    ):
         assert all_finite(jax.grad(fn)(zero))
 
 
@@ -213,8 +217,9 @@ def test_erf_kernels_at_extreme_norms(dtype):
         for xp in (x, -x, XS[1] * s):
             S, K = kernels(jnp.asarray(x[None], dtype), jnp.asarray(xp[None], dtype), depth=2, activation="erf")
             assert all_finite(S, K), f"non-finite erf kernels at scale {s:g}"
-            s_ref, k_ref = erf_depth2_exact(np.asarray(jnp.asarray(x, dtype), np.float64),
-                                            np.asarray(jnp.asarray(xp, dtype), np.float64))
+            s_ref, k_ref = erf_depth2_exact(
+                np.asarray(jnp.asarray(x, dtype), np.float64), np.asarray(jnp.asarray(xp, dtype), np.float64)
+            )
             assert abs(S[0, 0] - s_ref) <= tol_sigma, f"Σ at scale {s:g}"
             assert abs(K[0, 0] - k_ref) <= tol_sigma + 10 * TOL[dtype] * abs(k_ref), f"K at scale {s:g}"
 
@@ -248,7 +253,10 @@ def test_width_one_network(activation):
     x = jnp.asarray(XS)
     f = mlp.apply(params, x, activation=activation, beta=0.5)
     assert f.shape == (4, 2) and all_finite(f)
-    ks = [ntk.mlp_ntk(params, x, activation=activation, beta=0.5, strategy=s) for s in ("jacobian", "products", "layerwise")]
+    ks = [
+        ntk.mlp_ntk(params, x, activation=activation, beta=0.5, strategy=s)
+        for s in ("jacobian", "products", "layerwise")
+    ]
     for k in ks:
         assert k.shape == (4, 4, 2, 2) and all_finite(k)
     # rounding of sums over at most P = 12 parameters

@@ -16,4 +16,6 @@ def test_environment_yml_matches_pyproject():
     listed = {m.strip() for m in re.findall(r"^\s+- ([A-Za-z][^#\n]*?)\s*$", env, flags=re.M)}
     listed -= {"pip", "pip:", "conda-forge"}
     listed = {x for x in listed if not x.startswith(("python=", "-e"))}
-    assert listed == wanted, f"only in environment.yml: {sorted(listed - wanted)}; only in pyproject.toml: {sorted(wanted - listed)}"
+    assert listed == wanted, (
+        f"only in environment.yml: {sorted(listed - wanted)}; only in pyproject.toml: {sorted(wanted - listed)}"
+    )

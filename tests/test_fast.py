@@ -15,8 +15,19 @@ LD = np.longdouble
 
 
 def _grid(dtype):
-    edge = [1.0, -1.0, 0.5, -0.5, 0.0, np.nextafter(dtype(1), dtype(0)), np.nextafter(dtype(-1), dtype(0)),
-            np.nextafter(dtype(0.5), dtype(1)), np.nextafter(dtype(0.5), dtype(0)), np.finfo(dtype).tiny, 1e-30]
+    edge = [
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        0.0,
+        np.nextafter(dtype(1), dtype(0)),
+        np.nextafter(dtype(-1), dtype(0)),
+        np.nextafter(dtype(0.5), dtype(1)),
+        np.nextafter(dtype(0.5), dtype(0)),
+        np.finfo(dtype).tiny,
+        1e-30,
+    ]
     return np.concatenate([np.linspace(-1, 1, 1_000_001), edge]).astype(dtype)
 
 
@@ -184,7 +195,9 @@ def test_jit_vmap_grad(data):
     np.testing.assert_allclose(f(x1, x2)[1], _fast.kernels(x1, x2, depth=3, beta=0.1)[1], rtol=1e-14)
     # gradient with respect to the inputs and a traced beta, against the library's recursion
     g_fast = jax.grad(lambda x, b: jnp.sum(_fast.kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(x1, 0.3)
-    g_lib = jax.grad(lambda x, b: jnp.sum(infinite_ntk.infinite_width_kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(x1, 0.3)
+    g_lib = jax.grad(lambda x, b: jnp.sum(infinite_ntk.infinite_width_kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(
+        x1, 0.3
+    )
     for a, b in zip(g_fast, g_lib):
         assert np.all(np.isfinite(a))
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -1,4 +1,6 @@
-"""Tests of ntkbook.gp: independent computations, bad inputs, property tests, and every chapter claim."""
+"""Tests of the library ntkbook.gp: independent computations, bad inputs and property tests.
+
+The chapter's toy problem and studies are tested in tests/chapters/test_c06_gaussian_processes.py."""
 
 import jax
 import jax.numpy as jnp
@@ -118,12 +120,14 @@ def test_covariance_stderr_formula_against_simulation_free_values():
     np.testing.assert_allclose(se, np.sqrt(np.array([[8.0, 2.25], [2.25, 2.0]]) / 100), rtol=1e-14)
 
 
-def test_symbolic_conditional_one_observation():
-    import sympy as sp
-
-    k, q, c, y, f, mu, s2 = gp.symbolic_conditional(1)
-    assert sp.simplify(mu - q[0] * y[0] / k[0, 0]) == 0
-    assert sp.simplify(s2 - (c - q[0] ** 2 / k[0, 0])) == 0
+@pytest.mark.parametrize("noise", [0.0, 0.1])
+def test_cholesky_factor(noise):
+    _, _, K, _, _, _ = _problem()
+    L = np.asarray(gp.cholesky_factor(K, noise))
+    np.testing.assert_array_equal(L, np.tril(L))
+    np.testing.assert_allclose(L @ L.T, K + noise * np.eye(5), atol=1e-13)
+    # Under jit, with a traced noise, it is the same factor.
+    np.testing.assert_allclose(jax.jit(gp.cholesky_factor)(K, noise), L, atol=1e-14)
 
 
 # --------------------------------------------------------------------------- bad inputs
@@ -132,25 +136,74 @@ def test_symbolic_conditional_one_observation():
 @pytest.mark.parametrize(
     "call, err, needle",
     [
-        (lambda: gp.posterior(np.ones((2, 3)), np.ones((2, 1)), np.ones((1, 1)), np.ones(2)), ValueError, "K_train must be square"),
-        (lambda: gp.posterior(np.array([[1.0, 0.5], [0.2, 1.0]]), np.ones((2, 1)), np.ones((1, 1)), np.ones(2)),
-         ValueError, "K_train must be symmetric"),
-        (lambda: gp.posterior(np.eye(2), np.ones((3, 1)), np.ones((1, 1)), np.ones(2)), ValueError, "K_cross must have shape"),
-        (lambda: gp.posterior(np.eye(2), np.ones((2, 2)), np.ones((1, 1)), np.ones(2)), ValueError, "K_test must have shape"),
-        (lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones(3)), ValueError, "y must have n = 2 rows"),
-        (lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.array([1.0, np.nan])), ValueError, "y must be finite"),
-        (lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones(2), noise=-1.0), ValueError, "noise must be >= 0"),
-        (lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones(2), noise="a"), TypeError, "noise must be a real"),
-        (lambda: gp.posterior(np.ones((2, 2)), np.ones((2, 1)), np.ones((1, 1)), np.ones(2)), ValueError,
-         "K_train + noise * I must be positive definite"),
-        (lambda: gp.posterior("K", np.ones((2, 1)), np.ones((1, 1)), np.ones(2)), TypeError, "K_train must be an array"),
-        (lambda: gp.sample_prior(jax.random.key(0), np.array([[1.0, 2.0], [2.0, 1.0]]), 3), ValueError,
-         "K must be positive semi-definite"),
+        (
+            lambda: gp.posterior(np.ones((2, 3)), np.ones((2, 1)), np.ones((1, 1)), np.ones(2)),
+            ValueError,
+            "K_train must be square",
+        ),
+        (
+            lambda: gp.posterior(np.array([[1.0, 0.5], [0.2, 1.0]]), np.ones((2, 1)), np.ones((1, 1)), np.ones(2)),
+            ValueError,
+            "K_train must be symmetric",
+        ),
+        (
+            lambda: gp.posterior(np.eye(2), np.ones((3, 1)), np.ones((1, 1)), np.ones(2)),
+            ValueError,
+            "K_cross must have shape",
+        ),
+        (
+            lambda: gp.posterior(np.eye(2), np.ones((2, 2)), np.ones((1, 1)), np.ones(2)),
+            ValueError,
+            "K_test must have shape",
+        ),
+        (
+            lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones(3)),
+            ValueError,
+            "y must have n = 2 rows",
+        ),
+        (
+            lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.array([1.0, np.nan])),
+            ValueError,
+            "y must be finite",
+        ),
+        (
+            lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones(2), noise=-1.0),
+            ValueError,
+            "noise must be >= 0",
+        ),
+        (
+            lambda: gp.posterior(np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones(2), noise="a"),
+            TypeError,
+            "noise must be a real",
+        ),
+        (
+            lambda: gp.posterior(np.ones((2, 2)), np.ones((2, 1)), np.ones((1, 1)), np.ones(2)),
+            ValueError,
+            "K_train + noise * I must be positive definite",
+        ),
+        (
+            lambda: gp.posterior("K", np.ones((2, 1)), np.ones((1, 1)), np.ones(2)),
+            TypeError,
+            "K_train must be an array",
+        ),
+        (
+            lambda: gp.sample_prior(jax.random.key(0), np.array([[1.0, 2.0], [2.0, 1.0]]), 3),
+            ValueError,
+            "K must be positive semi-definite",
+        ),
         (lambda: gp.sample_prior(0, np.eye(2), 3), TypeError, "key must be a JAX PRNG key"),
         (lambda: gp.sample_prior(jax.random.key(0), np.eye(2), 0), ValueError, "num_samples must be >= 1"),
-        (lambda: gp.sample_posterior(jax.random.key(0), np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones((2, 2)), 3),
-         ValueError, "y must have 1 dimension"),
+        (
+            lambda: gp.sample_posterior(
+                jax.random.key(0), np.eye(2), np.ones((2, 1)), np.ones((1, 1)), np.ones((2, 2)), 3
+            ),
+            ValueError,
+            "y must have 1 dimension",
+        ),
         (lambda: gp.log_marginal_likelihood(np.eye(2), np.ones(3)), ValueError, "y must have shape (n,)"),
+        (lambda: gp.cholesky_factor(np.ones((2, 2))), ValueError, "K_train + noise * I must be positive definite"),
+        (lambda: gp.cholesky_factor(np.eye(2), noise=-1.0), ValueError, "noise must be >= 0"),
+        (lambda: gp.cholesky_factor(np.ones((2, 3))), ValueError, "K_train must be square"),
         (lambda: gp.rbf_kernel(np.ones((2, 2)), np.ones((2, 3))), ValueError, "same input dimension"),
         (lambda: gp.rbf_kernel(np.ones(2), np.ones(2), lengthscale=0.0), ValueError, "lengthscale must be > 0"),
     ],
@@ -218,6 +271,3 @@ def test_property_posterior_mean_linear_in_y(problem):
     m1 = np.asarray(gp.posterior(K, Kc, Ks, y, noise).mean)
     m2 = np.asarray(gp.posterior(K, Kc, Ks, 3 * y, noise).mean)
     np.testing.assert_allclose(m2, 3 * m1, atol=1e-8 * max(1.0, np.abs(m2).max()))
-
-
-# --------------------------------------------------------------------------- the chapter's claims

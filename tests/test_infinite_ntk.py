@@ -1,5 +1,5 @@
 """Tests of ntkbook.infinite_ntk: the infinite-width kernels against independent computations and
-finite networks, bad inputs, and one test per registered claim of chapter 10."""
+finite networks, and bad inputs (the chapter's helpers: tests/chapters/test_c10_deterministic_ntk.py)."""
 
 import functools
 
@@ -25,6 +25,9 @@ def _relu_ntk_reference(x1, x2, depth, beta):
         k = cov + k * (np.pi - th) / (2 * np.pi)
         v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
     return cov, k
+
+
+X4 = np.array([[1.0, 0.5, -0.3, 0.8], [0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7], [0.2, -0.8, 1.2, 0.3]])  # in R^4
 
 
 @pytest.fixture
@@ -75,22 +78,29 @@ def test_dtype_follows_inputs(pts):
 
 
 def test_finite_width_identity_matches_layerwise_ntk():
-    x = intk.chapter_inputs()
+    x = jnp.asarray(X4)
     p = mlp.init(jax.random.key(7), (4, 5, 6, 2))
     a = intk.finite_width_ntk(p, x, activation="erf", beta=0.2)
     b = ntk.layerwise_ntk(p, x, activation="erf", beta=0.2)
     np.testing.assert_allclose(a, b, atol=1e-12)
 
 
-def test_source_formula_with_everything_corrected_is_the_identity():
-    x = intk.chapter_inputs()
-    p = mlp.init(jax.random.key(8), (4, 6, 3))
-    a = intk.source_entrywise_ntk(p, x, activation="tanh", beta=0.4, output_indices=False, bias_inside=False, same_input=False)
-    np.testing.assert_allclose(a, intk.finite_width_ntk(p, x, activation="tanh", beta=0.4), atol=1e-12)
+def test_sub_network_ntk_is_the_ntk_below_the_last_layer():
+    x = jnp.asarray(X4)
+    p = mlp.init(jax.random.key(7), (4, 5, 6, 2))
+    k_sub = intk.sub_network_ntk(p, x, activation="erf", beta=0.2)
+    assert k_sub.shape == (4, 4, 6, 6)
+    np.testing.assert_allclose(k_sub, ntk.layerwise_ntk(p[:-1], x, activation="erf", beta=0.2), atol=1e-12)
+    np.testing.assert_array_equal(
+        intk.finite_width_ntk(p, x, activation="erf", beta=0.2, sub_ntk=k_sub),
+        intk.finite_width_ntk(p, x, activation="erf", beta=0.2),
+    )
+    with pytest.raises(ValueError, match="params"):
+        intk.sub_network_ntk(p[:1], x)
 
 
 def test_wide_network_close_to_limit():
-    x = intk.chapter_inputs()
+    x = jnp.asarray(X4)
     p = mlp.init(jax.random.key(9), (4, 2048, 1))
     emp = ntk.layerwise_ntk(p, x, activation="relu", beta=0.1)[:, :, 0, 0]
     _, k = intk.infinite_width_kernels(x, depth=2, beta=0.1)
@@ -125,6 +135,3 @@ def test_bad_inputs():
         intk.infinite_width_kernels("abc", depth=2)
     with pytest.raises(ValueError, match="params"):
         intk.finite_width_ntk(mlp.init(jax.random.key(0), (3, 2)), np.ones((2, 3)))
-
-
-# --------------------------------------------------------------------------- one test per claim

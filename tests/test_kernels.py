@@ -1,5 +1,6 @@
-"""Tests of ntkbook.kernels: unit tests against independent computations, bad input, and one test
-per registered claim of chapter 05-kernels."""
+"""Tests of the library ntkbook.kernels: unit tests against independent computations and bad input.
+
+The chapter's data and studies are tested in tests/chapters/test_c05_kernels.py."""
 
 import jax
 import jax.numpy as jnp
@@ -18,13 +19,38 @@ def _loop(k, a, b):
 
 def test_kernels_match_pointwise_definitions():
     np.testing.assert_allclose(kernels.linear(X1, X2), _loop(np.dot, X1, X2), rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(kernels.polynomial(X1, X2, 3, 0.7), _loop(lambda u, v: (u @ v + 0.7) ** 3, X1, X2),
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(kernels.rbf(X1, X2, 0.8),
-                               _loop(lambda u, v: np.exp(-np.sum((u - v) ** 2) / (2 * 0.8**2)), X1, X2),
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        kernels.polynomial(X1, X2, 3, 0.7), _loop(lambda u, v: (u @ v + 0.7) ** 3, X1, X2), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        kernels.rbf(X1, X2, 0.8),
+        _loop(lambda u, v: np.exp(-np.sum((u - v) ** 2) / (2 * 0.8**2)), X1, X2),
+        rtol=1e-13,
+        atol=1e-15,
+    )
     assert kernels.rbf(X1, X2).shape == (7, 5)
     np.testing.assert_array_equal(jnp.diag(kernels.rbf(X1, X1, 0.3)), np.ones(7))
+
+
+def test_squared_distances():
+    D2 = kernels.squared_distances(X1, X2)
+    np.testing.assert_allclose(D2, _loop(lambda u, v: np.sum((u - v) ** 2), X1, X2), rtol=1e-13, atol=1e-15)
+    D2 = kernels.squared_distances(X1, X1)
+    np.testing.assert_array_equal(D2, D2.T)
+    np.testing.assert_array_equal(jnp.diag(D2), np.zeros(7))
+    assert float(jnp.min(D2)) >= 0.0
+    np.testing.assert_allclose(
+        kernels.rbf(X1, X2, 0.8), jnp.exp(-kernels.squared_distances(X1, X2) / (2 * 0.8**2)), rtol=1e-15
+    )
+
+
+def test_polynomial_multi_indices():
+    alphas, coef = kernels.polynomial_multi_indices(2, 3, 0.5)
+    assert alphas.shape == (10, 3)  # binom(3 + 2, 2)
+    np.testing.assert_array_equal(alphas.sum(axis=1), np.full(10, 3))
+    assert len({tuple(a) for a in alphas}) == 10
+    # (1 + 1 + 1 * 0.5)^3 = sum of the multinomial weights C(3; alpha) c^alpha_0 at x = x' = (1, 1).
+    assert coef.sum() == pytest.approx(2.5**3, rel=1e-14)
 
 
 def test_polynomial_feature_map_by_hand():
@@ -59,8 +85,9 @@ def test_rff_converges_statistically():
 def test_psd_helpers():
     K = kernels.rbf(X1, X1)
     assert kernels.is_psd(K)
-    assert kernels.min_eig_ratio(K) == pytest.approx(float(np.linalg.eigvalsh(np.asarray(K))[0] /
-                                                           np.linalg.eigvalsh(np.asarray(K))[-1]), rel=1e-10)
+    assert kernels.min_eig_ratio(K) == pytest.approx(
+        float(np.linalg.eigvalsh(np.asarray(K))[0] / np.linalg.eigvalsh(np.asarray(K))[-1]), rel=1e-10
+    )
     assert kernels.psd_tolerance(K) == pytest.approx(7 * np.finfo(float).eps)
     assert not kernels.is_psd(jnp.array([[1.0, 2.0], [2.0, 1.0]]))  # eigenvalues 3, -1
     assert not kernels.is_psd(jnp.array([[1.0, 0.5], [0.0, 1.0]]))  # not symmetric
@@ -85,8 +112,9 @@ def test_kernel_ridge_against_numpy():
     np.testing.assert_allclose(pred, np.asarray(kernels.rbf(xt, x, 0.5)) @ np.asarray(alpha), rtol=1e-13)
     # several outputs at once
     Y = jnp.stack([y, 2 * y], axis=1)
-    np.testing.assert_allclose(kernels.kernel_ridge_fit(K, Y, 0.1)[:, 1], 2 * kernels.kernel_ridge_fit(K, y, 0.1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        kernels.kernel_ridge_fit(K, Y, 0.1)[:, 1], 2 * kernels.kernel_ridge_fit(K, y, 0.1), rtol=1e-12
+    )
 
 
 def test_nadaraya_watson_and_weighted_sum():
@@ -104,6 +132,10 @@ def test_nadaraya_watson_and_weighted_sum():
 def test_bad_input():
     with pytest.raises(ValueError, match="x1 and x2 must have the same number of features"):
         kernels.linear(X1, jnp.ones((2, 4)))
+    with pytest.raises(ValueError, match="x1 and x2 must have the same number of features"):
+        kernels.squared_distances(X1, jnp.ones((2, 4)))
+    with pytest.raises(ValueError, match="x2 must have 2 dimension"):
+        kernels.squared_distances(X1, jnp.ones(3))
     with pytest.raises(ValueError, match="x1 must have 2 dimension"):
         kernels.rbf(jnp.ones(3), X2)
     with pytest.raises(ValueError, match="lengthscale must be > 0"):
@@ -137,6 +169,3 @@ def test_bad_input():
 def test_works_under_jit():
     f = jax.jit(lambda a, b: kernels.rbf(a, b, 0.7))
     np.testing.assert_allclose(f(X1, X2), kernels.rbf(X1, X2, 0.7), rtol=1e-14)
-
-
-# --------------------------------------------------------------------------- claims (one test each)

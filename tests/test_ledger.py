@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from ntkbook import claims, ledger
+from ntkbook import claims
+from ntkbook.claims import ledger
 
 
 @pytest.fixture()

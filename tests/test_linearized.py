@@ -1,4 +1,5 @@
-"""Tests of ntkbook.linearized: independent computations, bad inputs, and every chapter claim."""
+"""Tests of ntkbook.linearized: independent computations and bad inputs (the chapter's set-up and
+studies are tested in tests/chapters/test_c11_linearized_models.py)."""
 
 import jax
 import jax.numpy as jnp
@@ -7,6 +8,26 @@ import pytest
 from scipy.linalg import expm
 
 from ntkbook import linearized as lin
+from ntkbook import mlp
+
+
+def _network(params, x):
+    return mlp.apply(params, x, activation="erf", beta=0.5)
+
+
+def _init_network(key, width):
+    return mlp.init(key, (2, width, 1))
+
+
+def _circle(n_train, n_test):
+    """``(x, y, x_test, y_test)``: inputs on a circle of radius 2, targets ``sin 2φ + ½ cos φ``."""
+
+    def on_circle(phi):
+        return 2.0 * jnp.stack([jnp.cos(phi), jnp.sin(phi)], 1), (jnp.sin(2 * phi) + 0.5 * jnp.cos(phi))[:, None]
+
+    x, y = on_circle(jnp.linspace(0, 2 * jnp.pi, n_train, endpoint=False) + 0.3)
+    xt, yt = on_circle(jnp.linspace(0, 2 * jnp.pi, n_test, endpoint=False))
+    return x, y, xt, yt
 
 
 def _quadratic_model(params, x):
@@ -51,20 +72,22 @@ def test_train_linear_regression_matches_hand_iteration():
 
 
 def test_train_records_every_k_steps_and_test_loss():
-    x, y, xt, yt = lin.toy_problem(5, 6)
-    p0 = lin.init_network(jax.random.key(0), 8)
-    traj = lin.train(lin.network, p0, x, y, learning_rate=0.5, steps=6, record_every=3, x_test=xt, y_test=yt)
+    x, y, xt, yt = _circle(5, 6)
+    p0 = _init_network(jax.random.key(0), 8)
+    traj = lin.train(_network, p0, x, y, learning_rate=0.5, steps=6, record_every=3, x_test=xt, y_test=yt)
     assert traj.steps.tolist() == [0, 3, 6]
     assert traj.test_outputs.shape == (3, 6, 1)
-    np.testing.assert_allclose(traj.test_loss[0], lin.mse_loss(lin.network(p0, xt), yt), atol=1e-14)
+    np.testing.assert_allclose(traj.test_loss[0], lin.mse_loss(_network(p0, xt), yt), atol=1e-14)
 
 
 def test_train_is_vmappable_over_initializations():
-    x, y, _, _ = lin.toy_problem(4, 4)
+    x, y, _, _ = _circle(4, 4)
     keys = jax.random.split(jax.random.key(1), 3)
-    params = jax.vmap(lambda k: lin.init_network(k, 8))(keys)
-    loss = jax.vmap(lambda p: lin.train(lin.network, p, x, y, learning_rate=0.5, steps=4).train_loss)(params)
-    single = lin.train(lin.network, jax.tree_util.tree_map(lambda a: a[1], params), x, y, learning_rate=0.5, steps=4).train_loss
+    params = jax.vmap(lambda k: _init_network(k, 8))(keys)
+    loss = jax.vmap(lambda p: lin.train(_network, p, x, y, learning_rate=0.5, steps=4).train_loss)(params)
+    single = lin.train(
+        _network, jax.tree_util.tree_map(lambda a: a[1], params), x, y, learning_rate=0.5, steps=4
+    ).train_loss
     np.testing.assert_allclose(loss[1], single, atol=1e-13)
 
 
@@ -97,8 +120,15 @@ def test_mse_dynamics_full_kernel_equals_scalar_kernel_times_identity():
 
 def test_mse_dynamics_singular_kernel_is_finite():
     k = np.ones((3, 3))  # rank one
-    tr, te = lin.mse_dynamics(k, np.zeros((3, 1)), np.ones((3, 1)), learning_rate=1.0, times=[np.inf],
-                              kernel_test_train=np.ones((2, 3)), f0_test=np.zeros((2, 1)))
+    tr, te = lin.mse_dynamics(
+        k,
+        np.zeros((3, 1)),
+        np.ones((3, 1)),
+        learning_rate=1.0,
+        times=[np.inf],
+        kernel_test_train=np.ones((2, 3)),
+        f0_test=np.zeros((2, 1)),
+    )
     assert np.all(np.isfinite(tr)) and np.all(np.isfinite(te))
 
 
@@ -114,31 +144,34 @@ def test_ntk_gp_at_infinite_time_is_kernel_regression_and_interpolates():
     np.testing.assert_allclose(cov, np.zeros((4, 4)), atol=1e-9)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(learning_rate=-0.1), "learning_rate"),
-    (dict(learning_rate=0.0), "learning_rate"),
-    (dict(steps=0), "steps"),
-    (dict(steps=5, record_every=2), "record_every"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(learning_rate=-0.1), "learning_rate"),
+        (dict(learning_rate=0.0), "learning_rate"),
+        (dict(steps=0), "steps"),
+        (dict(steps=5, record_every=2), "record_every"),
+    ],
+)
 def test_train_bad_arguments(bad, match):
-    x, y, _, _ = lin.toy_problem(4, 4)
-    p0 = lin.init_network(jax.random.key(0), 4)
+    x, y, _, _ = _circle(4, 4)
+    p0 = _init_network(jax.random.key(0), 4)
     kwargs = dict(learning_rate=0.1, steps=4) | bad
     with pytest.raises(ValueError, match=match):
-        lin.train(lin.network, p0, x, y, **kwargs)
+        lin.train(_network, p0, x, y, **kwargs)
 
 
 def test_train_bad_data():
-    x, y, _, _ = lin.toy_problem(4, 4)
-    p0 = lin.init_network(jax.random.key(0), 4)
+    x, y, _, _ = _circle(4, 4)
+    p0 = _init_network(jax.random.key(0), 4)
     with pytest.raises(ValueError, match="y"):
-        lin.train(lin.network, p0, x, y[:3], learning_rate=0.1, steps=2)
+        lin.train(_network, p0, x, y[:3], learning_rate=0.1, steps=2)
     with pytest.raises(ValueError, match="y must be finite"):
-        lin.train(lin.network, p0, x, y.at[0, 0].set(jnp.inf), learning_rate=0.1, steps=2)
+        lin.train(_network, p0, x, y.at[0, 0].set(jnp.inf), learning_rate=0.1, steps=2)
     with pytest.raises(TypeError, match="apply_fn"):
         lin.train("net", p0, x, y, learning_rate=0.1, steps=2)
     with pytest.raises(ValueError, match="x_test"):
-        lin.train(lin.network, p0, x, y, learning_rate=0.1, steps=2, x_test=jnp.ones((3, 5)))
+        lin.train(_network, p0, x, y, learning_rate=0.1, steps=2, x_test=jnp.ones((3, 5)))
 
 
 def test_linearize_bad_input():
@@ -164,4 +197,43 @@ def test_mse_dynamics_bad_input():
     with pytest.raises(ValueError, match="learning_rate"):
         lin.mse_dynamics(k, np.zeros((3, 1)), np.zeros((3, 1)), learning_rate=-1.0, times=1.0)
     with pytest.raises(ValueError, match="f0_test"):
-        lin.mse_dynamics(k, np.zeros((3, 1)), np.zeros((3, 1)), learning_rate=1.0, times=1.0, kernel_test_train=np.ones((2, 3)))
+        lin.mse_dynamics(
+            k, np.zeros((3, 1)), np.zeros((3, 1)), learning_rate=1.0, times=1.0, kernel_test_train=np.ones((2, 3))
+        )
+
+
+def test_spectral_factors_against_direct_formulas():
+    lam = jnp.array([0.0, 0.5, 2.0])
+    a, t = 0.3, jnp.array([0.0, 2.0, 5.0])
+    decay, res = lin.spectral_factors(lam, a, t)
+    assert decay.shape == res.shape == (3, 3)
+    lt, tt = np.asarray(lam)[None, 1:], np.asarray(t)[:, None]
+    np.testing.assert_allclose(decay[:, 1:], np.exp(-a * lt * tt), atol=1e-15)
+    np.testing.assert_allclose(res[:, 1:], (1 - np.exp(-a * lt * tt)) / lt, atol=1e-15)
+    np.testing.assert_allclose(decay[:, 0], 1.0)  # a zero eigenvalue does not move ...
+    np.testing.assert_allclose(res[:, 0], a * np.asarray(t), atol=1e-15)  # ... and its resolvent is the limit a t
+    decay_d, res_d = lin.spectral_factors(lam, a, [3], discrete=True)
+    np.testing.assert_allclose(decay_d[0, 1:], (1 - a * lt[0]) ** 3, atol=1e-15)
+    np.testing.assert_allclose(res_d[0, 1:], (1 - (1 - a * lt[0]) ** 3) / lt[0], atol=1e-15)
+
+
+def test_spectral_factors_give_the_closed_form_of_mse_dynamics_and_trace():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(4, 6))
+    k = a @ a.T
+    f0, y = rng.normal(size=(4, 1)), rng.normal(size=(4, 1))
+    lam, v = np.linalg.eigh(k)
+    decay, _ = jax.jit(lambda r: lin.spectral_factors(jnp.asarray(lam), r, jnp.array([2.5])))(0.4 / 4)
+    tr, _ = lin.mse_dynamics(k, f0, y, learning_rate=0.4, times=[2.5])
+    np.testing.assert_allclose(y + v @ (decay[0][:, None] * (v.T @ (f0 - y))), tr[0], atol=1e-12)
+
+
+def test_spectral_factors_bad_input():
+    with pytest.raises(ValueError, match="rate"):
+        lin.spectral_factors(jnp.ones(3), 0.0, [1.0])
+    with pytest.raises(ValueError, match="eigenvalues"):
+        lin.spectral_factors(jnp.ones((3, 3)), 1.0, [1.0])
+    with pytest.raises(ValueError, match="times"):
+        lin.spectral_factors(jnp.ones(3), 1.0, [-1.0])
+    with pytest.raises(ValueError, match="times"):
+        lin.spectral_factors(jnp.ones(3), 1.0, [0.5], discrete=True)

@@ -1,4 +1,6 @@
-"""Tests of ntkbook.mlp: the network against independent computations, bad inputs, and every claim."""
+"""Tests of ntkbook.mlp: the network against independent computations, and bad inputs.
+
+The chapter's studies are tested in tests/chapters/test_c07_notation.py."""
 
 import jax
 import jax.numpy as jnp
@@ -76,7 +78,9 @@ def test_works_under_jit_and_grad(net):
 
 def _same_tree(a, b):
     la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
-    return len(la) == len(lb) and all(x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(la, lb))
+    return len(la) == len(lb) and all(
+        x.shape == y.shape and x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(la, lb)
+    )
 
 
 def test_init_draws_the_numbers_of_jax_random_normal():
@@ -87,8 +91,10 @@ def test_init_draws_the_numbers_of_jax_random_normal():
 
     def reference(k):
         sub = jax.random.split(k, 4)
-        return [{"w": jax.random.normal(sub[0], (3, 300)), "b": jax.random.normal(sub[1], (300,))},
-                {"w": jax.random.normal(sub[2], (300, 2)), "b": jax.random.normal(sub[3], (2,))}]
+        return [
+            {"w": jax.random.normal(sub[0], (3, 300)), "b": jax.random.normal(sub[1], (300,))},
+            {"w": jax.random.normal(sub[2], (300, 2)), "b": jax.random.normal(sub[3], (2,))},
+        ]
 
     assert _same_tree(mlp.init(keys[0], ws), reference(keys[0]))
     assert _same_tree(jax.jit(lambda k: mlp.init(k, ws))(keys[0]), reference(keys[0]))
@@ -104,14 +110,29 @@ def test_init_batch_and_sweep_are_vmapped_init():
         assert _same_tree(params, want)
         assert _same_tree(mlp.init_batch(keys, ws), want)
     raw = jax.random.split(jax.random.PRNGKey(1), 3)
-    assert _same_tree(mlp.init_batch(raw, (3, 5, 4, 2), dtype=jnp.float32),
-                      jax.vmap(lambda k: mlp.init(k, (3, 5, 4, 2), dtype=jnp.float32))(raw))
+    assert _same_tree(
+        mlp.init_batch(raw, (3, 5, 4, 2), dtype=jnp.float32),
+        jax.vmap(lambda k: mlp.init(k, (3, 5, 4, 2), dtype=jnp.float32))(raw),
+    )
     assert _same_tree(jax.jit(lambda k: mlp.init_batch(k, (2, 8, 1)))(keys), mlp.init_batch(keys, (2, 8, 1)))
 
 
 def test_standard_normal_is_jax_random_normal():
     k = jax.random.key(9)
     assert np.array_equal(mlp.standard_normal(k, (6, 5)), jax.random.normal(k, (6, 5)))
+
+
+def test_check_arguments_and_forward_unchecked(net):
+    ws, params = net
+    x = jax.random.normal(jax.random.key(8), (3, ws[0]))
+    widths, xc, sigma, beta = mlp.check_arguments(params, x, "tanh", 0.2)
+    assert widths == ws and xc.shape == (3, ws[0]) and beta == 0.2
+    np.testing.assert_allclose(sigma(jnp.array([0.5])), np.tanh([0.5]), atol=1e-15)
+    fwd = mlp.forward_unchecked(params, xc, sigma, beta)
+    ref = mlp.forward(params, x, activation="tanh", beta=0.2)
+    for a, b in zip(fwd.pre + fwd.post, ref.pre + ref.post):
+        np.testing.assert_allclose(a, b, atol=1e-14)
+    assert mlp.check_widths([2, np.int64(3)]) == (2, 3)
 
 
 def test_num_params():
@@ -150,7 +171,15 @@ def test_second_moment_matches_formula():
         (lambda p: mlp.init_sweep(jax.random.split(jax.random.key(0), 2), [(2, 0)]), ValueError, "widths_list[0][1]"),
         (lambda p: mlp.init_batch(jax.random.split(jax.random.key(0), 2), (2, 3), dtype=jnp.int32), TypeError, "dtype"),
         (lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(4)), ValueError, "xs[0]"),
-        (lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(3), parameterization="mup"), ValueError, "parameterization"),
+        (
+            lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(3), parameterization="mup"),
+            ValueError,
+            "parameterization",
+        ),
+        (lambda p: mlp.check_widths((3,), "sizes"), ValueError, "sizes"),
+        (lambda p: mlp.check_widths((3, 0)), ValueError, "widths[1]"),
+        (lambda p: mlp.check_arguments(p, jnp.ones(5)), ValueError, "x"),
+        (lambda p: mlp.check_arguments(p, jnp.ones(4), "relu", -1.0), ValueError, "beta"),
     ],
 )
 def test_bad_inputs(net, call, exc, word):
@@ -158,6 +187,3 @@ def test_bad_inputs(net, call, exc, word):
     with pytest.raises(exc) as info:
         call(params)
     assert word in str(info.value)
-
-
-# --------------------------------------------------------------------------- one test per claim

@@ -1,5 +1,5 @@
-"""Tests of ntkbook.nngp: the NNGP kernel maps against independent computations, bad inputs, and
-one test per registered claim of chapter 9."""
+"""Tests of ntkbook.nngp: the NNGP kernel maps against independent computations, the finite-network
+samplers, and bad inputs (the chapter's helpers: tests/chapters/test_c09_nngp.py)."""
 
 import functools
 
@@ -99,12 +99,54 @@ def test_jit_and_dtype(pts):
     assert nngp.nngp_kernel(x1, depth=2).dtype == jnp.float64
 
 
+X3 = np.array([[1.0, 0.5, -0.3, 0.8], [0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7]])  # three inputs in R^4
+
+
 def test_sample_networks_shapes_and_hidden_covariance():
-    x = nngp.chapter_inputs()
+    x = jnp.asarray(X3)
     out, sh = nngp.sample_networks(jax.random.key(2), x, widths=(4, 8, 3), seeds=5, beta=0.1)
     assert out.shape == (5, 3, 3) and sh.shape == (5, 3, 3)
     params = jax.tree_util.tree_map(lambda a: a[0], nngp.draw_networks(jax.random.key(2), (4, 8, 3), 5))
     np.testing.assert_allclose(nngp.hidden_covariance(params, x, beta=0.1), sh[0], atol=1e-12)
+
+
+def test_network_outputs_of_drawn_networks_is_sample_networks():
+    x = jnp.asarray(X3)
+    params = nngp.draw_networks(jax.random.key(4), (4, 6, 2), 3)
+    out, sh = nngp.network_outputs(params, x, beta=0.2)
+    out2, sh2 = nngp.sample_networks(jax.random.key(4), x, widths=(4, 6, 2), seeds=3, beta=0.2)
+    np.testing.assert_array_equal(out, out2)
+    np.testing.assert_array_equal(sh, sh2)
+    with pytest.raises(ValueError, match="beta"):
+        nngp.network_outputs(params, x, beta=-1.0)
+
+
+def test_quadrature_rule_map_with_hermite_rule_is_quadrature_map():
+    cov, v1, v2 = nngp.input_covariance(X3, beta=0.1)
+    z, w = nngp.hermite_rule(12)
+    assert z.shape == w.shape == (12,) and w.sum() == pytest.approx(1.0, abs=1e-14)
+    a = nngp.quadrature_rule_map(cov, v1, v2, z, w, activation="tanh")
+    b = nngp.quadrature_map(cov, v1, v2, activation="tanh", nodes=12)
+    np.testing.assert_allclose(a.sigma, b.sigma, rtol=0, atol=1e-15)
+    # padding with zero-weight nodes changes nothing
+    zp, wp = np.concatenate([z, np.zeros(4)]), np.concatenate([w, np.zeros(4)])
+    c = nngp.quadrature_rule_map(cov, v1, v2, zp, wp, activation="tanh")
+    np.testing.assert_allclose(c.sigma_dot, b.sigma_dot, rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match="z and w"):
+        nngp.quadrature_rule_map(cov, v1, v2, z, w[:-1], activation="tanh")
+    with pytest.raises(ValueError, match="nodes"):
+        nngp.hermite_rule(0)
+
+
+def test_canonical_activation_and_unchecked_pieces():
+    assert nngp.canonical_activation("ReLU") == "relu"
+    assert nngp.canonical_activation("tanh") is not None and callable(nngp.canonical_activation("tanh"))
+    x = jnp.asarray(X3)
+    cov, v1, v2 = nngp.input_covariance_unchecked(x, None, 0.1)
+    c2, w1, w2 = nngp.input_covariance(x, beta=0.1)
+    np.testing.assert_array_equal(cov, c2)
+    m = nngp.kernel_map_fn("erf")(cov, v1, v2)
+    np.testing.assert_array_equal(m.sigma, nngp.kernel_map(cov, v1, v2, activation="erf").sigma)
 
 
 def test_truncate_keeps_leading_units():
@@ -144,6 +186,3 @@ def test_bad_inputs():
         nngp.kernel_map(jnp.ones((1, 1)), -jnp.ones(1), jnp.ones(1))
     with pytest.raises(ValueError, match="method"):
         nngp.kernel_map(jnp.ones((1, 1)), jnp.ones(1), jnp.ones(1), method="exact")
-
-
-# --------------------------------------------------------------------------- one test per claim

@@ -25,7 +25,9 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_code_cell_executed_in_order(path):
     counts = [c["execution_count"] for c in code_cells(path)]
-    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts}; re-execute with `make execute NB={path.relative_to(ROOT)}`"
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: execution counts {counts}; re-execute with `make execute NB={path.relative_to(ROOT)}`"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -60,10 +62,10 @@ def test_outputs_hold_no_timings_or_addresses(path):
 
 def test_every_claim_is_anchored_in_its_chapter():
     """The ledger and errata pages link each claim to the cell that runs it."""
-    from ntkbook.ledger import anchors_missing
+    from ntkbook.claims.ledger import anchors_missing
 
     missing = anchors_missing(ROOT / "book")
-    assert not missing, f"run `python -m ntkbook.ledger --anchors`: {missing}"
+    assert not missing, f"run `python -m ntkbook.claims.ledger --anchors`: {missing}"
 
 
 def test_every_claim_is_run_by_its_chapter():
@@ -74,7 +76,9 @@ def test_every_claim_is_run_by_its_chapter():
     for c in registry().values():
         path = ROOT / "book" / f"{c.chapter}.ipynb"
         fn = "check_" + c.id.split("/", 1)[1]
-        if not path.exists() or not re.search(rf"\b{re.escape(fn)}\s*\(", "".join("".join(x["source"]) for x in code_cells(path))):
+        if not path.exists() or not re.search(
+            rf"\b{re.escape(fn)}\s*\(", "".join("".join(x["source"]) for x in code_cells(path))
+        ):
             not_run.append(c.id)
     assert not not_run, f"claims no chapter cell runs: {not_run}"
 
@@ -83,7 +87,7 @@ def test_stored_claim_results_are_in_step_with_the_registry():
     """The ledger and errata pages are rendered from the results the chapters store (nbval re-computes
     those on every run): every registered claim stores one, nothing else does, and the metadata the
     pages read says what the compared text says."""
-    from ntkbook.ledger import stale
+    from ntkbook.claims.ledger import stale
 
     problems = stale(ROOT / "book")
     assert not problems, "re-execute the chapters (make execute):\n" + "\n".join(problems)

@@ -1,4 +1,6 @@
-"""Tests of ntkbook.ntk: the empirical NTK against independent computations, bad inputs, and every claim."""
+"""Tests of ntkbook.ntk (and the time model of its automatic choice, ntkbook._strategy): the empirical NTK
+against independent computations, and bad inputs. The chapter's losses and studies are tested in
+tests/chapters/test_c08_ntk.py."""
 
 import jax
 import jax.flatten_util
@@ -6,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ntkbook import mlp, ntk
+from ntkbook import _strategy, mlp, ntk
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,15 @@ def _bruteforce(fn, params, x1, x2):
 def test_strategies_match_bruteforce(net, strategy, output):
     params, x1, x2, fn = net
     ref = _bruteforce(fn, params, x1, x2)
-    K = ntk.empirical_ntk(fn, params, x1, x2, strategy=strategy, output=output,
-                          mlp_config=dict(activation="tanh", beta=0.4) if strategy in ("layerwise", "auto") else None)
+    K = ntk.empirical_ntk(
+        fn,
+        params,
+        x1,
+        x2,
+        strategy=strategy,
+        output=output,
+        mlp_config=dict(activation="tanh", beta=0.4) if strategy in ("layerwise", "auto") else None,
+    )
     if output == "trace":
         ref = np.trace(ref, axis1=2, axis2=3)
     elif output == "diagonal":
@@ -82,7 +91,7 @@ def test_feature_map_shape(net):
 
 
 def test_choose_strategy_rules():
-    fn = ntk._mlp_apply_fn("relu", 0.1)
+    fn = ntk.mlp_apply_fn("relu", 0.1)
     params = mlp.init(jax.random.key(1), (100, 512, 1), dtype=jnp.float32)
     small = jax.random.normal(jax.random.key(2), (8, 100), jnp.float32)
     assert ntk.choose_strategy(fn, params, small, mlp_config=dict(activation="relu", beta=0.1)) == "layerwise"
@@ -96,7 +105,7 @@ def test_choose_strategy_rules():
 
 
 def test_strategy_estimates_count_what_xla_runs():
-    fn = ntk._mlp_apply_fn("relu", 0.1)
+    fn = ntk.mlp_apply_fn("relu", 0.1)
     ws = (100, 128, 128, 128, 1)
     P = mlp.num_params(ws)
     params = mlp.init(jax.random.key(1), ws, dtype=jnp.float32)
@@ -127,14 +136,16 @@ def test_strategy_estimates_count_what_xla_runs():
 def test_auto_runs_the_program_it_picks():
     # the automatic choice runs the executable compiled for the estimate: bit-for-bit the chosen strategy
     for ws, n in (((100, 128, 128, 128, 1), 64), ((100, 512, 1), 16)):
-        fn = ntk._mlp_apply_fn("relu", 0.1)
+        fn = ntk.mlp_apply_fn("relu", 0.1)
         params = mlp.init(jax.random.key(1), ws, dtype=jnp.float32)
         x = jax.random.normal(jax.random.key(2), (n, 100), jnp.float32)
         picked = ntk.choose_strategy(fn, params, x)
-        np.testing.assert_array_equal(ntk.empirical_ntk(fn, params, x), ntk.empirical_ntk(fn, params, x, strategy=picked))
-    hits = ntk._plans.cache_info().hits
+        np.testing.assert_array_equal(
+            ntk.empirical_ntk(fn, params, x), ntk.empirical_ntk(fn, params, x, strategy=picked)
+        )
+    hits = _strategy._plans.cache_info().hits
     ntk.empirical_ntk(fn, params, x)
-    assert ntk._plans.cache_info().hits == hits + 1  # the second call compiles nothing
+    assert _strategy._plans.cache_info().hits == hits + 1  # the second call compiles nothing
 
 
 def test_strategy_cost_layerwise_is_cheaper():
@@ -145,16 +156,38 @@ def test_strategy_cost_layerwise_is_cheaper():
     assert lw["flops"] < j["flops"] and lw["memory"] < j["memory"]
 
 
-def test_losses_and_velocity(net):
+def test_kernel_output_velocity(net):
     params, x1, _, fn = net
-    y = jnp.zeros((4, 2))
-    g = ntk.loss_output_gradients(fn, params, x1, y, ntk.mse_loss)
-    np.testing.assert_allclose(g, fn(params, x1), atol=1e-15)  # grad of |f - 0|^2 / 2 is f
-    ce = ntk.cross_entropy_loss(jnp.array([0.0, 0.0]), 1)
-    np.testing.assert_allclose(ce, np.log(2.0), atol=1e-15)
+    g = jax.random.normal(jax.random.key(5), (4, 2))
     K = ntk.empirical_ntk(fn, params, x1)
     v = ntk.kernel_output_velocity(K, g)
     assert v.shape == (4, 2)
+    np.testing.assert_allclose(v, -np.einsum("abij,bj->ai", np.asarray(K), np.asarray(g)) / 4, atol=1e-13)
+    # for the squared error, grad_f l = f - y: the velocity is the chain rule's df/dt under gradient flow
+    y = jnp.zeros((4, 2))
+    theta_dot = jax.grad(lambda p: -0.5 * jnp.mean(jnp.sum((fn(p, x1) - y) ** 2, axis=1)))(params)
+    _, f_dot = jax.jvp(lambda p: fn(p, x1), (params,), (theta_dot,))
+    np.testing.assert_allclose(ntk.kernel_output_velocity(K, fn(params, x1) - y), f_dot, atol=1e-12)
+
+
+def test_mlp_apply_fn_is_cached_and_is_the_network(net):
+    params, x1, _, fn = net
+    assert ntk.mlp_apply_fn("tanh", 0.4) is ntk.mlp_apply_fn("tanh", 0.4)
+    np.testing.assert_array_equal(ntk.mlp_apply_fn("tanh", 0.4)(params, x1), fn(params, x1))
+
+
+def test_time_model_is_reachable_from_ntk():
+    assert ntk.TIME_MODEL is _strategy.TIME_MODEL
+    assert ntk.JACOBIAN_MEMORY_BUDGET == _strategy.JACOBIAN_MEMORY_BUDGET
+    assert set(ntk.TIME_MODEL) == {"jacobian", "products"}
+
+
+def test_sensitivities_are_output_derivatives(net):
+    params, x1, _, _ = net
+    fwd, deltas = ntk.sensitivities(params, x1, activation="tanh", beta=0.4)
+    assert [d.shape for d in deltas] == [(4, 2, 10), (4, 2, 8), (4, 2, 2)]
+    np.testing.assert_allclose(deltas[-1], np.broadcast_to(np.eye(2), (4, 2, 2)), atol=0)  # df/dÃ^(L) = I
+    np.testing.assert_allclose(fwd.output, mlp.apply(params, x1, activation="tanh", beta=0.4), atol=1e-14)
 
 
 @pytest.mark.parametrize(
@@ -188,6 +221,3 @@ def test_bad_inputs(net, call, exc, word):
     with pytest.raises(exc) as info:
         call(params, x1, fn)
     assert word in str(info.value)
-
-
-# --------------------------------------------------------------------------- one test per claim

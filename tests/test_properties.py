@@ -33,8 +33,13 @@ from hypothesis import strategies as st
 from ntkbook import mlp, nngp, ntk
 from ntkbook.infinite_ntk import infinite_width_kernels
 
-FAST = settings(max_examples=30, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 FEW = settings(FAST, max_examples=25)
 
 PSD_TOL = 1e-9
@@ -130,7 +135,12 @@ def test_near_parallel_pairs_stay_psd(x, t, activation):
 
 
 @FAST
-@given(x=inputs(), c=st.floats(1e-3, 1e3), depth=st.sampled_from([1, 2, 4]), activation=st.sampled_from(["relu", "identity"]))
+@given(
+    x=inputs(),
+    c=st.floats(1e-3, 1e3),
+    depth=st.sampled_from([1, 2, 4]),
+    activation=st.sampled_from(["relu", "identity"]),
+)
 def test_relu_kernels_positively_homogeneous(x, c, depth, activation):
     """Without bias, Σ^(L)(cx, cx') = c² Σ^(L)(x, x') and K likewise, for every c > 0; and scaling one
     argument only scales by c (degree 1 in each). Tolerance ROUND (relative to c² max|Σ|): both sides
@@ -139,7 +149,9 @@ def test_relu_kernels_positively_homogeneous(x, c, depth, activation):
     S1, K1 = map(np.asarray, infinite_width_kernels(jnp.asarray(c * x), depth=depth, activation=activation))
     assert max_rel(S1, c**2 * S0) <= ROUND and max_rel(K1, c**2 * K0) <= ROUND
     y = x[::-1] + 0.5  # any second set of inputs of the same dimension
-    S2, K2 = map(np.asarray, infinite_width_kernels(jnp.asarray(c * x), jnp.asarray(y), depth=depth, activation=activation))
+    S2, K2 = map(
+        np.asarray, infinite_width_kernels(jnp.asarray(c * x), jnp.asarray(y), depth=depth, activation=activation)
+    )
     S3, K3 = map(np.asarray, infinite_width_kernels(jnp.asarray(x), jnp.asarray(y), depth=depth, activation=activation))
     assert max_rel(S2, c * S3) <= ROUND and max_rel(K2, c * K3) <= ROUND
 
@@ -154,8 +166,12 @@ QUAD_TOL = {"identity": (1e-12, 1e-12, 64), "erf": (1e-10, 1e-9, 128), "relu": (
 
 
 @FAST
-@given(c=st.one_of(st.sampled_from([-1.0, 0.0, 1.0]), st.floats(-1, 1)), v1=st.floats(0.1, 4.0), v2=st.floats(0.1, 4.0),
-       activation=CLOSED)
+@given(
+    c=st.one_of(st.sampled_from([-1.0, 0.0, 1.0]), st.floats(-1, 1)),
+    v1=st.floats(0.1, 4.0),
+    v2=st.floats(0.1, 4.0),
+    activation=CLOSED,
+)
 def test_closed_forms_match_quadrature(c, v1, v2, activation):
     """Errors are relative to sqrt(E[σ(u)²] E[σ(v)²]) (Σ) and sqrt(Σ̇(x, x) Σ̇(x', x')) (Σ̇), the
     Cauchy-Schwarz bounds of the two expectations."""
@@ -211,7 +227,7 @@ def networks(draw):
     return widths, seed, x
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def apply_fn(activation, beta):
     """One function object per (activation, beta), so that the jitted strategies (static in apply_fn)
     compile once per configuration instead of once per call."""
@@ -219,8 +235,12 @@ def apply_fn(activation, beta):
 
 
 @FEW
-@given(net=networks(), activation=st.sampled_from(["relu", "tanh"]), beta=st.sampled_from([0.0, 0.7]),
-       output=st.sampled_from(["full", "trace", "diagonal"]))
+@given(
+    net=networks(),
+    activation=st.sampled_from(["relu", "tanh"]),
+    beta=st.sampled_from([0.0, 0.7]),
+    output=st.sampled_from(["full", "trace", "diagonal"]),
+)
 def test_empirical_ntk_strategies_agree(net, activation, beta, output):
     """Jacobian contraction, NTK-vector products and the layer-wise formula: the same sums over P
     parameters in different orders, so they agree to ROUND relative to the largest entry."""

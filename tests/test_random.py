@@ -41,7 +41,9 @@ def test_draw_length():
         assert d == _random.MIN_LENGTH or d < 2 * n
 
 
-@pytest.mark.parametrize("sizes", [[2048, 256, 256, 1], [16384, 256, 65536, 256, 2560, 10], [7], [1, 1, 1], [10**6, 3, 10**6]])
+@pytest.mark.parametrize(
+    "sizes", [[2048, 256, 256, 1], [16384, 256, 65536, 256, 2560, 10], [7], [1, 1, 1], [10**6, 3, 10**6]]
+)
 def test_groups_cover_every_draw_once_and_waste_little(sizes):
     groups = _random.group_by_length(sizes)
     assert sorted(i for g in groups for i in g) == list(range(len(sizes)))
@@ -59,7 +61,9 @@ def test_normals_eager_jit_and_vmap(shapes):
         assert all(_same(g, w) for g, w in zip(got, want))
     batch = jax.random.split(jax.random.key(2), 3)
     many = jax.vmap(lambda k: _random.normals(jax.random.split(k, len(shapes)), shapes))(batch)
-    ref = jax.vmap(lambda k: [jax.random.normal(kk, s) for kk, s in zip(jax.random.split(k, len(shapes)), shapes)])(batch)
+    ref = jax.vmap(lambda k: [jax.random.normal(kk, s) for kk, s in zip(jax.random.split(k, len(shapes)), shapes)])(
+        batch
+    )
     assert all(_same(g, w) for g, w in zip(many, ref))
 
 

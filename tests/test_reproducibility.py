@@ -203,7 +203,11 @@ def test_several_differences_are_all_reported_in_cell_order():
         cells[3].outputs[0]["data"]["text/html"] = "<p>!</p>"
 
     diffs = reproduce.compare_notebooks(BASE, modified(change))
-    assert [(d.cell, d.what) for d in diffs] == [(1, "stream stdout"), (4, "output 1 text/html"), (4, "output 1 text/plain")]
+    assert [(d.cell, d.what) for d in diffs] == [
+        (1, "stream stdout"),
+        (4, "output 1 text/html"),
+        (4, "output 1 text/plain"),
+    ]
 
 
 def test_long_diffs_are_truncated():
@@ -346,8 +350,8 @@ def undocumented_sanitize_patterns(text: str) -> list[str]:
         while j >= 0 and lines[j].strip().startswith(("#", ";")):
             above.append(lines[j])
             j -= 1
-        inside = [line for line in lines[start + 1:end] if line.strip().startswith(("#", ";"))]
-        has_regex = any(line.strip().startswith("regex") for line in lines[start + 1:end])
+        inside = [line for line in lines[start + 1 : end] if line.strip().startswith(("#", ";"))]
+        has_regex = any(line.strip().startswith("regex") for line in lines[start + 1 : end])
         if has_regex and not (above or inside):
             bad.append(lines[start].strip())
     return bad
@@ -367,4 +371,6 @@ def test_nbval_sanitize_file_absent_or_every_pattern_explained():
     files = _sanitize_files()
     for path in files:
         bad = undocumented_sanitize_patterns(path.read_text())
-        assert not bad, f"{path.relative_to(ROOT)}: sanitize pattern(s) {bad} have no comment saying why they are needed"
+        assert not bad, (
+            f"{path.relative_to(ROOT)}: sanitize pattern(s) {bad} have no comment saying why they are needed"
+        )

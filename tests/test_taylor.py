@@ -1,11 +1,10 @@
-"""Tests of ntkbook.taylor: unit tests against independent computations, bad input, and one test
-per registered claim of chapter 04-taylor."""
+"""Tests of the library ntkbook.taylor: unit tests against independent computations and bad input
+(the chapter's symbolic series and examples are tested in tests/chapters/test_c04_taylor.py)."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import sympy as sp
 
 from ntkbook import taylor
 
@@ -19,39 +18,6 @@ def _vec(x):
 
 
 A = jnp.array([0.2, -0.4, 0.7])
-
-
-# --------------------------------------------------------------------------- sympy helpers
-
-
-def test_taylor_term_and_polynomial_match_known_series():
-    x = sp.Symbol("x")
-    # exp about 0: x^k / k!
-    for k in range(5):
-        assert sp.simplify(taylor.taylor_term(sp.exp(x), x, 0, k) - x**k / sp.factorial(k)) == 0
-    # a polynomial is its own Taylor polynomial of high enough order, about any point
-    p = 3 * x**3 - x + 2
-    assert sp.expand(taylor.taylor_polynomial(p, x, sp.Rational(5, 2), 3) - p) == 0
-
-
-def test_integral_remainder_closes_the_gap():
-    x = sp.Symbol("x", real=True)
-    f = sp.sin(x)
-    for n in (0, 2):
-        lhs = f - taylor.taylor_polynomial(f, x, 0, n)
-        assert sp.simplify(lhs - taylor.integral_remainder(f, x, 0, n)) == 0
-
-
-def test_sympy_helpers_reject_bad_input():
-    x = sp.Symbol("x")
-    with pytest.raises(TypeError, match="x must be a sympy Symbol"):
-        taylor.taylor_term(sp.exp(x), "x", 0, 1)
-    with pytest.raises(ValueError, match="k must be >= 0"):
-        taylor.taylor_term(sp.exp(x), x, 0, -1)
-    with pytest.raises(TypeError, match="order must be an integer"):
-        taylor.taylor_polynomial(sp.exp(x), x, 0, 1.5)
-    with pytest.raises(TypeError, match="expr must be a scalar sympy expression"):
-        taylor.taylor_polynomial(sp.Matrix([x]), x, 0, 1)
 
 
 # --------------------------------------------------------------------------- JAX models
@@ -85,6 +51,17 @@ def test_directional_derivative_against_finite_differences_in_t():
         dg = jax.grad(dg)
         np.testing.assert_allclose(taylor.directional_derivative(_f, A, u, k), dg(0.0), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(taylor.directional_derivative(_f, A, u, 0), _f(A), rtol=0, atol=0)
+
+
+def test_nested_jvp_matches_directional_derivative_under_jit_and_vmap():
+    us = jax.random.normal(jax.random.key(1), (4, 3))
+    for k in (0, 1, 2, 3):
+        batched = jax.jit(jax.vmap(lambda u, k=k: taylor.nested_jvp(_f, A, u, k)))(us)
+        expected = jnp.stack([taylor.directional_derivative(_f, A, u, k) for u in us])
+        np.testing.assert_allclose(batched, expected, rtol=1e-12, atol=1e-13)
+    # k = 2 is the Hessian quadratic form u^T H u.
+    H = jax.hessian(_f)(A)
+    np.testing.assert_allclose(taylor.nested_jvp(_f, A, us[0], 2), us[0] @ H @ us[0], rtol=1e-12, atol=1e-13)
 
 
 def test_taylor_model_is_exact_for_a_cubic():
@@ -130,6 +107,3 @@ def test_models_reject_bad_input():
         taylor.second_order_at(_f, jnp.array([0.0, jnp.nan, 1.0]))
     with pytest.raises(TypeError, match="orders must be"):
         taylor.remainder_slopes(_f, A, jnp.ones(3), [0.1, 0.01], orders=1)
-
-
-# --------------------------------------------------------------------------- claims (one test each)

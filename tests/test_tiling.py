@@ -67,8 +67,10 @@ def test_empirical_ntk_tiled_and_symmetric(data):
 def test_symmetric_analytic_and_out_memmap(data, tmp_path):
     x1, _ = data
     want = FAST(x1)
-    outs = tuple(np.lib.format.open_memmap(tmp_path / f"{n}.npy", mode="w+", dtype=np.float64, shape=(150, 150))
-                 for n in ("nngp", "ntk"))
+    outs = tuple(
+        np.lib.format.open_memmap(tmp_path / f"{n}.npy", mode="w+", dtype=np.float64, shape=(150, 150))
+        for n in ("nngp", "ntk")
+    )
     got = tiling.tiled(FAST, x1, tile_size=64, symmetric=True, out=outs, devices=None)
     assert got[0] is outs[0] and got[1] is outs[1]
     for g, w in zip(got, want):
@@ -77,8 +79,14 @@ def test_symmetric_analytic_and_out_memmap(data, tmp_path):
 
 def test_tile_plan():
     assert tiling.tile_plan(5, None, 2) == [(i, j, i == j) for i in range(3) for j in range(3)]
-    assert tiling.tile_plan(5, None, 2, symmetric=True) == [(0, 0, True), (0, 1, False), (0, 2, False),
-                                                            (1, 1, True), (1, 2, False), (2, 2, True)]
+    assert tiling.tile_plan(5, None, 2, symmetric=True) == [
+        (0, 0, True),
+        (0, 1, False),
+        (0, 2, False),
+        (1, 1, True),
+        (1, 2, False),
+        (2, 2, True),
+    ]
     assert tiling.tile_plan(3, 4, 3) == [(0, 0, False), (0, 1, False)]
 
 
@@ -106,8 +114,9 @@ _SHARDED = textwrap.dedent("""
 
 def test_sharded_equals_unsharded_on_four_host_devices(project_root):
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
-    proc = subprocess.run([sys.executable, "-c", _SHARDED], cwd=project_root, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SHARDED], cwd=project_root, env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     worst = {line.split()[0]: float(line.split()[1]) for line in proc.stdout.strip().splitlines()}
     # the same tile program on every device: identical results for the library's kernels ...

@@ -63,12 +63,26 @@ def _cores() -> list[int]:
 
 
 def start(variant: str, notebooks: list[str], core: int | None, log: pathlib.Path) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-q", "--no-header",
-           "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300", *notebooks]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        "-q",
+        "--no-header",
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-cell-timeout=300",
+        *notebooks,
+    ]
     # The notebook kernels that nbval starts inherit the environment and the affinity.
     pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
-    return subprocess.Popen(cmd, cwd=ROOT, env=variant_env(variant), stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            preexec_fn=pin)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=variant_env(variant), stdout=log.open("w"), stderr=subprocess.STDOUT, preexec_fn=pin
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,9 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     cores = _cores()
     parallel = len(cores) >= len(variants)
     (ROOT / "_build").mkdir(exist_ok=True)
-    print(f"portable pass: {len(notebooks)} notebooks under {', '.join(variants)} "
-          f"({'side by side, one core each' if parallel else 'one after the other'}); "
-          f"OpenBLAS {COMMON_ENV['OPENBLAS_CORETYPE']}, one thread", flush=True)
+    print(
+        f"portable pass: {len(notebooks)} notebooks under {', '.join(variants)} "
+        f"({'side by side, one core each' if parallel else 'one after the other'}); "
+        f"OpenBLAS {COMMON_ENV['OPENBLAS_CORETYPE']}, one thread",
+        flush=True,
+    )
     t0 = time.perf_counter()
     failed = []
     running = []
@@ -101,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     for _, proc, _ in running:
         proc.wait()
     failed += _report(running)
-    print(f"portable pass: {'FAILED: ' + ', '.join(failed) if failed else 'passed'} in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"portable pass: {'FAILED: ' + ', '.join(failed) if failed else 'passed'} in {time.perf_counter() - t0:.0f} s"
+    )
     return 1 if failed else 0
 
 

@@ -69,8 +69,11 @@ class Difference:
             side = "first" if self.first is None else "second"
             present = self.second if self.first is None else self.first
             return f"{head} (missing in the {side} run; the other has {present!r:.200})"
-        diff = list(difflib.unified_diff(self.first.splitlines(), self.second.splitlines(), "run 1", "run 2",
-                                         n=context_lines, lineterm=""))
+        diff = list(
+            difflib.unified_diff(
+                self.first.splitlines(), self.second.splitlines(), "run 1", "run 2", n=context_lines, lineterm=""
+            )
+        )
         if len(diff) > max_lines:
             diff = diff[:max_lines] + [f"... ({len(diff) - max_lines} more diff lines)"]
         return head + ":\n" + "\n".join("    " + line for line in diff)
@@ -153,8 +156,9 @@ def execute_copy(path: pathlib.Path, out_path: pathlib.Path, *, timeout: int = 6
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.resolve().parent)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.resolve().parent)}}
+    )
     client.execute()
     nbformat.write(nb, out_path)
     return nb
@@ -163,8 +167,9 @@ def execute_copy(path: pathlib.Path, out_path: pathlib.Path, *, timeout: int = 6
 Executor = Callable[[pathlib.Path, pathlib.Path], object]
 
 
-def reproduce(paths: Sequence[pathlib.Path], workdir: pathlib.Path, *, execute: Executor,
-              log: Callable[[str], None] = print) -> tuple[list[Difference], list[str]]:
+def reproduce(
+    paths: Sequence[pathlib.Path], workdir: pathlib.Path, *, execute: Executor, log: Callable[[str], None] = print
+) -> tuple[list[Difference], list[str]]:
     """Execute each notebook twice via ``execute(path, out_path)`` and compare the two runs.
 
     Returns ``(differences, failures)``: ``failures`` holds one line per notebook whose execution
@@ -201,8 +206,12 @@ def main(argv: Iterable[str] | None = None, *, execute: Executor | None = None) 
     parser = argparse.ArgumentParser(description="Execute notebooks twice and compare their text outputs.")
     parser.add_argument("notebooks", nargs="+", type=pathlib.Path, help="notebooks (.ipynb) to check")
     parser.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
-    parser.add_argument("--keep", type=pathlib.Path, default=None,
-                        help="write the executed copies to this folder and keep them (default: a temporary folder)")
+    parser.add_argument(
+        "--keep",
+        type=pathlib.Path,
+        default=None,
+        help="write the executed copies to this folder and keep them (default: a temporary folder)",
+    )
     try:
         args = parser.parse_args(None if argv is None else list(argv))
     except SystemExit as exc:

@@ -1,16 +1,9 @@
-"""State a claim, check it, and keep a registry of every claim the book checks.
+"""Checks: compare two things, and say so in text that every machine prints alike.
 
-A *check* compares two things and returns a :class:`CheckResult`: what was compared, the
-measured error, the tolerance it was held to, whether it passed, and (for Monte Carlo) the
-standard error the tolerance came from. The result prints as one stable line (so nbval's
-stored outputs are deterministic) and renders as a small HTML box in the book.
-
-A *claim* is a zero-argument function, registered with :func:`claim`, that runs one or more
-checks. Calling a registered claim runs it and **raises** :class:`ClaimFailed` unless every
-check came out as expected. Claims of the source text *as written* that are known to be wrong
-are registered with ``source_holds=False``: their check must *fail* (the source is wrong), and
-the claim raises if it unexpectedly passes. ``python -m ntkbook verify`` runs every registered
-claim; the claims ledger and the errata page of the book are generated from the same registry.
+A *check* compares two things and returns a :class:`CheckResult`: what was compared, the measured
+error, the tolerance it was held to, whether it passed, and (for Monte Carlo and rates) the
+standard error. Its text shows the measured values only to the digits that no machine's rounding
+changes (:func:`shown`), because nbval compares the stored text on other machines.
 
 Four kinds of check share the result type:
 
@@ -23,28 +16,27 @@ Four kinds of check share the result type:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import html
 import math
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..rates import fit_loglog_slope
+
 __all__ = [
     "CheckResult",
-    "Claim",
     "ClaimFailed",
     "check_close",
     "check_monte_carlo",
     "check_slope",
     "check_symbolic",
-    "claim",
     "fit_loglog_slope",
-    "registry",
     "shown",
     "slope_noise",
+    "text_line",
 ]
+
 
 KINDS = ("symbolic", "numeric", "monte carlo", "rate")
 
@@ -115,20 +107,13 @@ def shown(x: float | None, noise: float = 0.0, digits: int = 2, style: str = "e"
     return f"{x:.{n - 1}e}" if style == "e" else f"{x:.{n}g}"
 
 
-def _fmt(x: float | None) -> str:
-    # Full precision, for the command line (`python -m ntkbook verify`): never stored in the book.
-    if x is None:
-        return "-"
-    if isinstance(x, float) and math.isnan(x):
-        return "nan"
-    if x == 0:
-        return "0"
-    return f"{x:.2e}"
-
-
 def text_line(fields: dict[str, str]) -> str:
     """The one line a check prints (what nbval compares), from its :meth:`CheckResult.shown_fields`."""
-    parts = [f"[{fields['status']}] {fields['what']}", fields["kind"], f"error {fields['error']}, tol {fields['tolerance']}"]
+    parts = [
+        f"[{fields['status']}] {fields['what']}",
+        fields["kind"],
+        f"error {fields['error']}, tol {fields['tolerance']}",
+    ]
     if "stderr" in fields:
         parts.append(f"stderr {fields['stderr']}")
     if "detail" in fields:
@@ -205,8 +190,9 @@ class CheckResult:
 
     def shown_fields(self) -> dict[str, str]:
         """What the book stores of this check: every field that nbval compares, as text."""
-        out = dict(status=self.status, what=self.what, kind=self.kind,
-                   error=self.error_shown, tolerance=self.tolerance_shown)
+        out = dict(
+            status=self.status, what=self.what, kind=self.kind, error=self.error_shown, tolerance=self.tolerance_shown
+        )
         if self.stderr is not None:
             out["stderr"] = self.stderr_shown
         if self.detail:
@@ -223,7 +209,12 @@ class CheckResult:
         if not self.expected:
             colour = "#9a6700" if self.ok else "#b00020"
         f = self.shown_fields()
-        rows = [("compared", f["what"]), ("kind", f["kind"]), ("measured error", f["error"]), ("tolerance", f["tolerance"])]
+        rows = [
+            ("compared", f["what"]),
+            ("kind", f["kind"]),
+            ("measured error", f["error"]),
+            ("tolerance", f["tolerance"]),
+        ]
         if "stderr" in f:
             rows.append(("standard error", f["stderr"]))
         if "detail" in f:
@@ -375,32 +366,9 @@ def check_monte_carlo(
         noise = MC_NOISE_EPS * float(max(np.max(np.abs(np.where(finite, est, 0.0))), np.max(np.abs(exp_)), np.max(se)))
     z_noise = noise / se_i if se_i > 0 else 0.0
     d = f"max |z| {shown(worst, z_noise, 3, 'f')} (limit {sigmas:g} sigma)"
-    return CheckResult(what, "monte carlo", err, tol, passed, expect, se_i, d + (f"; {detail}" if detail else ""), float(noise))
-
-
-def fit_loglog_slope(x: Any, y: Any) -> tuple[float, float, float]:
-    """Least-squares fit of ``log y = slope * log x + intercept``.
-
-    Returns ``(slope, slope_stderr, intercept)``; the standard error is the usual OLS one
-    (``nan`` with only two points).
-    """
-    xa, ya = _as_float_array(x, "x"), _as_float_array(y, "y")
-    if xa.ndim != 1 or xa.shape != ya.shape or xa.size < 2:
-        raise ValueError(f"x and y must be 1-D of equal length >= 2, got shapes {xa.shape} and {ya.shape}")
-    if not (np.all(np.isfinite(xa)) and np.all(np.isfinite(ya)) and np.all(xa > 0) and np.all(ya > 0)):
-        raise ValueError("x and y must be positive and finite for a log-log fit")
-    lx, ly = np.log(xa), np.log(ya)
-    A = np.stack([lx, np.ones_like(lx)], axis=1)
-    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
-    slope, intercept = float(coef[0]), float(coef[1])
-    n = lx.size
-    if n > 2:
-        resid = ly - A @ coef
-        s2 = float(resid @ resid) / (n - 2)
-        se = math.sqrt(s2 / float(np.sum((lx - lx.mean()) ** 2)))
-    else:
-        se = float("nan")
-    return slope, se, intercept
+    return CheckResult(
+        what, "monte carlo", err, tol, passed, expect, se_i, d + (f"; {detail}" if detail else ""), float(noise)
+    )
 
 
 def slope_noise(x: Any, y: Any, y_noise: float | None = None) -> float:
@@ -435,154 +403,14 @@ def check_slope(
     err = abs(slope - expected_slope)
     noise = slope_noise(x, y, y_noise)
     d = f"slope {shown(slope, noise, 3, 'f')} +/- {shown(se, noise, 2, 'g')} (expected {expected_slope:g})"
-    return CheckResult(what, "rate", err, float(atol), bool(err <= atol), expect, se, d + (f"; {detail}" if detail else ""),
-                       float(noise))
-
-
-# --------------------------------------------------------------------------- registry
-
-
-@dataclasses.dataclass(frozen=True)
-class Claim:
-    """A registered claim: a zero-argument function returning one or more check results.
-
-    Attributes:
-      id: ``"<chapter>/<name>"``, unique.
-      chapter: the chapter's document name, e.g. ``"01-jacobians"``.
-      title: a short statement of the claim, in words.
-      equation: the label of the equation it checks in the chapter (``{eq}`` target), if any.
-      source_holds: ``True`` if this checks the source text as written and it holds, ``False``
-        if it checks the source as written and the source is wrong (the check must fail),
-        ``None`` for claims the book adds or derives itself.
-      where: where the statement is in the source (section, equation) -- for source claims.
-      source_says, truth: for an erratum, what the source says and what is true.
-      fn: the check function.
-    """
-
-    id: str
-    chapter: str
-    title: str
-    fn: Callable[[], Any]
-    equation: str | None = None
-    source_holds: bool | None = None
-    where: str = ""
-    source_says: str = ""
-    truth: str = ""
-
-    def run(self) -> list[CheckResult]:
-        """Run the checks; return the results without raising.
-
-        Claims are deterministic (explicit keys, fixed data), so within one process each claim is
-        run once and its results reused: the ledger page and the tests of one ``make test`` session
-        then share a single run instead of repeating every Monte Carlo study.
-        """
-        if self.id in _RESULTS:
-            return list(_RESULTS[self.id])
-        out = self.fn()
-        results = [out] if isinstance(out, CheckResult) else list(out)
-        if not results or not all(isinstance(r, CheckResult) for r in results):
-            raise TypeError(f"claim {self.id} must return CheckResult(s), got {out!r}")
-        if self.source_holds is False and not any(not r.expected for r in results):
-            raise TypeError(f"claim {self.id} is registered as a source error but no check has expect=False")
-        _RESULTS[self.id] = tuple(results)
-        return results
-
-
-_REGISTRY: dict[str, Claim] = {}
-_RESULTS: dict[str, tuple[CheckResult, ...]] = {}
-
-
-def registry() -> dict[str, Claim]:
-    """All registered claims, in registration order (importing every chapter module first)."""
-    from . import _chapters
-
-    _chapters.import_all()
-    return dict(_REGISTRY)
-
-
-def _ensure_x64() -> None:
-    # Checks are stated in float64 (symbolic checks have float64 numerics beside them).
-    import jax
-
-    if not jax.config.jax_enable_x64:
-        jax.config.update("jax_enable_x64", True)
-
-
-def claim(
-    chapter: str,
-    title: str,
-    *,
-    equation: str | None = None,
-    source_holds: bool | None = None,
-    where: str = "",
-    source_says: str = "",
-    truth: str = "",
-) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    """Register a zero-argument check function as a claim of ``chapter``.
-
-    Calling the decorated function enables float64 in JAX, runs the checks and returns the
-    result (a :class:`CheckResult`, or a list of them, which then displays as one line each).
-    It raises :class:`ClaimFailed` if any check did not come out as expected -- so a notebook
-    cell, a test and ``python -m ntkbook verify`` all fail on the same thing.
-    """
-    if source_holds is False and not (where and source_says and truth):
-        raise ValueError("a claim with source_holds=False needs where, source_says and truth (the erratum)")
-
-    def decorate(fn: Callable[[], Any]) -> Callable[[], Any]:
-        cid = f"{chapter}/{fn.__name__.removeprefix('check_')}"
-        if cid in _REGISTRY and _REGISTRY[cid].fn.__qualname__ != fn.__qualname__:
-            raise ValueError(f"claim id {cid!r} registered twice")
-        c = Claim(cid, chapter, title, fn, equation, source_holds, where, source_says, truth)
-        _REGISTRY[cid] = c
-
-        @functools.wraps(fn)
-        def run_and_assert():
-            _ensure_x64()
-            results = c.run()
-            bad = [r for r in results if not r.ok]
-            if bad:
-                raise ClaimFailed(f"claim {cid} did not come out as expected:\n" + "\n".join(map(repr, bad)))
-            return Results(results, claim_id=cid)
-
-        run_and_assert.claim = c  # type: ignore[attr-defined]
-        return run_and_assert
-
-    return decorate
-
-
-class Results(list):
-    """The check results of one claim: prints one line each (and as HTML, one box each).
-
-    In a notebook the display also carries, in its output metadata under ``"ntkbook"``, the claim's
-    id and the stored fields of each check (:meth:`CheckResult.shown_fields`). The claims ledger and
-    the errata page are rendered from those stored outputs (``python -m ntkbook.ledger``), which nbval
-    re-validates on every test run: the book never re-runs the claims to build.
-    """
-
-    def __init__(self, results=(), claim_id: str | None = None):
-        super().__init__(results)
-        self.claim_id = claim_id
-
-    def __repr__(self) -> str:
-        return "\n".join(map(repr, self))
-
-    def _repr_html_(self) -> str:
-        return "".join(r._repr_html_() for r in self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data = {"text/plain": repr(self), "text/html": self._repr_html_()}
-        meta = {"ntkbook": {"claim": self.claim_id, "checks": [r.shown_fields() for r in self]}}
-        return data, meta
-
-
-def run_all(claims: Sequence[Claim] | None = None) -> list[tuple[Claim, list[CheckResult] | BaseException]]:
-    """Run claims (default: all registered) and collect results or the exception each raised."""
-    _ensure_x64()
-    claims = list(registry().values()) if claims is None else list(claims)
-    out: list[tuple[Claim, list[CheckResult] | BaseException]] = []
-    for c in claims:
-        try:
-            out.append((c, c.run()))
-        except Exception as exc:  # a broken check is a failure to report, not a crash
-            out.append((c, exc))
-    return out
+    return CheckResult(
+        what,
+        "rate",
+        err,
+        float(atol),
+        bool(err <= atol),
+        expect,
+        se,
+        d + (f"; {detail}" if detail else ""),
+        float(noise),
+    )

@@ -10,11 +10,11 @@ with no stored result, a stored result of no registered claim, metadata that dis
 stored text).
 
 Each claim links to the cell of its chapter that runs it: a MyST target
-``(claim-<chapter>-<name>)=`` placed just before that cell. ``python -m ntkbook.ledger --anchors``
+``(claim-<chapter>-<name>)=`` placed just before that cell. ``python -m ntkbook.claims.ledger --anchors``
 inserts missing targets into the notebooks (it only touches markdown, so stored outputs and
 execution counts stay as they are); a test checks that every claim has one.
 
-Usage: ``python -m ntkbook.ledger [--anchors] [--book DIR]``.
+Usage: ``python -m ntkbook.claims.ledger [--anchors] [--book DIR]``.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ import json
 import pathlib
 import re
 
-from .claims import Claim, registry, text_line
+from ._registry import Claim, registry
+from .checks import text_line
 
-BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
+BOOK = pathlib.Path(__file__).resolve().parents[2] / "book"
 
 KIND_ORDER = {"symbolic": 0, "numeric": 1, "monte carlo": 2, "rate": 3}
 
@@ -75,7 +76,9 @@ def add_anchors(book: pathlib.Path = BOOK) -> list[str]:
             for i, cell in enumerate(nb["cells"]):
                 if _cell_calls(cell, c):
                     # A markdown cell holding only the target: it labels the next cell, the check.
-                    nb["cells"].insert(i, {"cell_type": "markdown", "id": anchor(c)[:64], "metadata": {}, "source": [target]})
+                    nb["cells"].insert(
+                        i, {"cell_type": "markdown", "id": anchor(c)[:64], "metadata": {}, "source": [target]}
+                    )
                     added.append(f"{path.name}: {target}")
                     changed = True
                     break
@@ -155,7 +158,7 @@ def ledger_markdown(results) -> str:
     lines = [
         "# Claims ledger",
         "",
-        "Every claim this book checks, one row per claim, rendered by `python -m ntkbook.ledger` from the",
+        "Every claim this book checks, one row per claim, rendered by `python -m ntkbook.claims.ledger` from the",
         "registry that `python -m ntkbook verify` runs and from the results stored in the chapters, which",
         "every test run re-executes and compares (on the CPU, in float64, on another instruction set too).",
         "*Error* is the measured error of each check, printed only to the digits that no machine's",
@@ -173,9 +176,13 @@ def ledger_markdown(results) -> str:
     for c, res in results:
         if c.chapter != chapter:
             chapter = c.chapter
-            lines += ["", f"## {{doc}}`{chapter}`", "",
-                      "| claim | equation | kind | error | tolerance | status | source |",
-                      "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"## {{doc}}`{chapter}`",
+                "",
+                "| claim | equation | kind | error | tolerance | status | source |",
+                "|---|---|---|---|---|---|---|",
+            ]
         kind, errs, tols, stat = _status_cell(res)
         eq = f"{{eq}}`{c.equation}`" if c.equation else "-"
         title = f"{{ref}}`{_ref_title(c.title)} <{anchor(c)}>`"
@@ -203,7 +210,9 @@ def errata_markdown(results) -> str:
             shown = "no stored result"
         else:
             failing = [r for r in res if r["status"] in ("SOURCE WRONG (fails as expected)", "UNEXPECTED PASS")]
-            shown = "; ".join(f"{r['what']}: error {r['error']} vs tolerance {r['tolerance']} ({r['status']})" for r in failing)
+            shown = "; ".join(
+                f"{r['what']}: error {r['error']} vs tolerance {r['tolerance']} ({r['status']})" for r in failing
+            )
         eq = f", equation {{eq}}`{c.equation}`" if c.equation else ""
         lines += [
             f"## {i}. {c.title}",
@@ -237,7 +246,7 @@ def _write_if_changed(path: pathlib.Path, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ntkbook.ledger", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ntkbook.claims.ledger", description=__doc__.splitlines()[0])
     parser.add_argument("--anchors", action="store_true", help="insert missing claim targets into the notebooks")
     parser.add_argument("--book", default=str(BOOK), help="the book folder (default: the repository's book/)")
     args = parser.parse_args(argv)

@@ -1,0 +1,244 @@
+"""Chapter 1 -- vector-to-vector derivatives (``book/01-jacobians.ipynb``): the Jacobian, the
+gradient as its transpose, the chain rule as a Jacobian product, and Jacobian-vector /
+vector-Jacobian products, checked on one example function given once in SymPy and lambdified to JAX.
+
+The library is :mod:`ntkbook.jacobians`; this module holds the chapter's examples and its claims
+(the ``check_*`` functions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..claims import check_close, check_slope, check_symbolic, claim
+from ..jacobians import (
+    chain_rule_jacobian,
+    finite_difference_error_bound,
+    finite_difference_jacobian,
+    gradient,
+    jacobian,
+    jvp,
+    vjp,
+)
+
+CHAPTER = "01-jacobians"
+
+__all__ = [
+    "CHAPTER",
+    "Example",
+    "check_autodiff_matches_sympy",
+    "check_chain_rule",
+    "check_finite_difference_rate",
+    "check_finite_differences",
+    "check_gradient_chain_rule",
+    "check_gradient_is_transpose",
+    "check_jacobian_shape",
+    "check_vjp_jvp",
+    "example_function",
+    "outer_function",
+    "sympy_jacobian_at",
+]
+
+_Fn = Callable[[jax.Array], jax.Array]
+
+
+# --------------------------------------------------------------------------- the chapter's examples
+
+
+class Example(NamedTuple):
+    """A function given once symbolically; ``fn`` is the same expressions lambdified to JAX."""
+
+    exprs: object  # sympy Matrix, shape (m, 1)
+    symbols: tuple  # sympy symbols x_1..x_n
+    fn: _Fn
+
+
+def example_function() -> Example:
+    """``f: R^3 -> R^2``, ``f(x) = (x1 x2^2 + sin x3, exp(x1) x3 - x2)``, in sympy and JAX."""
+    import sympy as sp
+
+    x1, x2, x3 = sp.symbols("x1 x2 x3", real=True)
+    exprs = sp.Matrix([x1 * x2**2 + sp.sin(x3), sp.exp(x1) * x3 - x2])
+    lam = sp.lambdify([(x1, x2, x3)], list(exprs), modules="jax")
+    return Example(exprs, (x1, x2, x3), lambda x: jnp.stack(lam(x)))
+
+
+def outer_function() -> Example:
+    """``g: R^2 -> R^2``, ``g(y) = (y1 y2, tanh y1 + y2^3)``, used for the chain rule."""
+    import sympy as sp
+
+    y1, y2 = sp.symbols("y1 y2", real=True)
+    exprs = sp.Matrix([y1 * y2, sp.tanh(y1) + y2**3])
+    lam = sp.lambdify([(y1, y2)], list(exprs), modules="jax")
+    return Example(exprs, (y1, y2), lambda y: jnp.stack(lam(y)))
+
+
+def _points(key: jax.Array, count: int, n: int) -> jax.Array:
+    return jax.random.uniform(key, (count, n), minval=-1.5, maxval=1.5, dtype=jnp.float64)
+
+
+def sympy_jacobian_at(ex: Example, points: jax.Array) -> jax.Array:
+    """sympy's ``Matrix.jacobian`` lambdified and evaluated at each row of ``points``: ``(count, m, n)``."""
+    import sympy as sp
+
+    jac = ex.exprs.jacobian(sp.Matrix(ex.symbols))
+    lam = sp.lambdify([ex.symbols], jac.tolist(), modules="jax")
+    return jax.vmap(lambda p: jnp.array(lam(p)))(points)
+
+
+# Tolerance for comparing two float64 evaluations of the same derivative formulas: they differ
+# by rounding only, a few ulps of the largest entry (|J| <= ~20 on [-1.5, 1.5]^3).
+_ROUNDING_TOL = 1e-13
+
+
+@claim(
+    CHAPTER,
+    "The Jacobian of f: R^n -> R^m is an m x n matrix",
+    equation="eq-jacobian",
+    source_holds=True,
+    where="Basics, vector-to-vector derivative",
+)
+def check_jacobian_shape():
+    ex = example_function()
+    x = _points(jax.random.key(0), 1, 3)[0]
+    J = jacobian(ex.fn, x)
+    return check_close(
+        "shape of J for f: R^3 -> R^2 equals (m, n) = (2, 3)", np.array(J.shape), np.array([2, 3]), atol=0
+    )
+
+
+@claim(CHAPTER, "jax.jacfwd, jax.jacrev and sympy's Matrix.jacobian agree", equation="eq-jacobian")
+def check_autodiff_matches_sympy():
+    ex = example_function()
+    pts = _points(jax.random.key(1), 16, 3)
+    ref = sympy_jacobian_at(ex, pts)
+    fwd = jax.vmap(lambda p: jacobian(ex.fn, p, mode="fwd"))(pts)
+    rev = jax.vmap(lambda p: jacobian(ex.fn, p, mode="rev"))(pts)
+    return [
+        check_close("jacfwd vs sympy Jacobian at 16 random points", fwd, ref, atol=_ROUNDING_TOL),
+        check_close("jacrev vs sympy Jacobian at 16 random points", rev, ref, atol=_ROUNDING_TOL),
+    ]
+
+
+def _third_derivative_bound() -> float:
+    # For the example on [-1.5, 1.5]^3 (plus the step): every pure third partial derivative is
+    # 0, -cos x3, exp(x1) x3 or 0, so |d^3 f_i / dx_j^3| <= e^1.5 * 1.5 < 7.
+    return 7.0
+
+
+@claim(CHAPTER, "Central finite differences agree with autodiff within their error bound", equation="eq-jacobian")
+def check_finite_differences():
+    ex = example_function()
+    pts = _points(jax.random.key(2), 16, 3)
+    # A step a little above the balance point eps^(1/3) ~ 6e-6, so that truncation dominates the
+    # error and its printed digits do not depend on rounding.
+    h = 1e-4
+    fd = jax.vmap(lambda p: finite_difference_jacobian(ex.fn, p, step=h))(pts)
+    ad = jax.vmap(lambda p: jacobian(ex.fn, p))(pts)
+    # |f_i| <= 1.5 * 1.5^2 + 1 < 5 on the box.
+    tol = finite_difference_error_bound(h, third_derivative=_third_derivative_bound(), value=5.0)
+    return check_close(
+        f"central differences (h = {h:.1e}) vs jacfwd",
+        fd,
+        ad,
+        atol=tol,
+        detail="tol = h^2 M3/6 + eps M0/h, M3 = 7, M0 = 5",
+    )
+
+
+@claim(CHAPTER, "The central-difference error falls like h^2")
+def check_finite_difference_rate():
+    ex = example_function()
+    x = _points(jax.random.key(3), 1, 3)[0]
+    steps = np.logspace(-1, -3, 7)
+    ad = jacobian(ex.fn, x)
+    errs = np.array([float(jnp.max(jnp.abs(finite_difference_jacobian(ex.fn, x, step=float(h)) - ad))) for h in steps])
+    return check_slope("max |FD - AD| vs step h, h in [1e-3, 1e-1]", steps, errs, 2.0, atol=0.1)
+
+
+@claim(
+    CHAPTER,
+    "The gradient is the transposed Jacobian, for scalar and vector outputs",
+    equation="eq-gradient",
+    source_holds=True,
+    where="Basics, vector-to-vector derivative",
+)
+def check_gradient_is_transpose():
+    ex = example_function()
+    x = _points(jax.random.key(4), 1, 3)[0]
+    scalar = lambda x: ex.fn(x)[0] * ex.fn(x)[1]  # noqa: E731  a scalar function R^3 -> R
+    J = jacobian(ex.fn, x)
+    columns = jnp.stack([jax.grad(lambda x, i=i: ex.fn(x)[i])(x) for i in range(2)], axis=1)
+    return [
+        check_close(
+            "jax.grad of a scalar f vs J^T (m = 1)",
+            jax.grad(scalar)(x),
+            jacobian(scalar, x).T[:, 0],
+            atol=_ROUNDING_TOL,
+        ),
+        check_close(
+            "column i of grad f = J^T (3 x 2) vs jax.grad of f_i", gradient(ex.fn, x), columns, atol=_ROUNDING_TOL
+        ),
+        check_close(
+            "grad f = J^T has shape (n, m) = (3, 2)", np.array(gradient(ex.fn, x).shape), np.array(J.T.shape), atol=0
+        ),
+    ]
+
+
+@claim(CHAPTER, "Chain rule: the Jacobian of g o f is J_g(f(x)) J_f(x)", equation="eq-chain-rule")
+def check_chain_rule():
+    import sympy as sp
+
+    ex, outer = example_function(), outer_function()
+    composed = outer.exprs.subs(dict(zip(outer.symbols, ex.exprs)), simultaneous=True)
+    lhs = composed.jacobian(sp.Matrix(ex.symbols))
+    rhs = outer.exprs.jacobian(sp.Matrix(outer.symbols)).subs(
+        dict(zip(outer.symbols, ex.exprs)), simultaneous=True
+    ) * ex.exprs.jacobian(sp.Matrix(ex.symbols))
+    pts = _points(jax.random.key(5), 16, 3)
+    direct = jax.vmap(lambda p: jacobian(lambda x: outer.fn(ex.fn(x)), p))(pts)
+    product = jax.vmap(lambda p: chain_rule_jacobian(outer.fn, ex.fn, p))(pts)
+    return [
+        check_symbolic("sympy: Jacobian of g(f(x)) = J_g(f(x)) J_f(x)", lhs, rhs),
+        check_close("JAX: jacobian(g o f) vs J_g(f(x)) @ J_f(x), 16 points", direct, product, atol=_ROUNDING_TOL),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Chain rule in gradient form: grad_x l(f(x)) = grad_x f . grad_f l (n x m times m x 1)",
+    equation="eq-gradient-chain",
+    source_holds=True,
+    where="Neural tangent kernel, gradient of the loss",
+)
+def check_gradient_chain_rule():
+    ex = example_function()
+    x = _points(jax.random.key(6), 1, 3)[0]
+    y = jnp.array([0.3, -0.7])
+    loss = lambda out: 0.5 * jnp.sum((out - y) ** 2)  # noqa: E731
+    lhs = jax.grad(lambda x: loss(ex.fn(x)))(x)
+    rhs = gradient(ex.fn, x) @ jax.grad(loss)(ex.fn(x))
+    return check_close("grad_x l(f(x)) vs (grad_x f)(grad_f l)", lhs, rhs, atol=_ROUNDING_TOL)
+
+
+@claim(
+    CHAPTER,
+    "A vector-Jacobian product is J^T v and a Jacobian-vector product is J u, without forming J",
+    equation="eq-vjp",
+)
+def check_vjp_jvp():
+    ex = example_function()
+    kx, ku, kv = jax.random.split(jax.random.key(7), 3)
+    x = _points(kx, 1, 3)[0]
+    u = jax.random.normal(ku, (3,))
+    v = jax.random.normal(kv, (2,))
+    J = jacobian(ex.fn, x)
+    return [
+        check_close("vjp(f, x, v) vs J^T v", vjp(ex.fn, x, v), J.T @ v, atol=_ROUNDING_TOL),
+        check_close("jvp(f, x, u) vs J u", jvp(ex.fn, x, u), J @ u, atol=_ROUNDING_TOL),
+    ]

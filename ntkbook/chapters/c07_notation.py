@@ -1,0 +1,369 @@
+"""Chapter 7 -- notation (``book/07-notation.ipynb``): the fully connected network in the NTK
+parameterization, checked against the source's entrywise recursion, its parameter count, its
+initialization, the pre-activation variances of the NTK and the standard parameterization, and the
+Lipschitz constants of the activations (exact, by SymPy).
+
+The library is :mod:`ntkbook.mlp`; this module holds the chapter's studies and its claims (the
+``check_*`` functions).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import activations as _act
+from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
+from ..mlp import apply, forward, init, num_params, second_moments, standard_apply, standard_normal
+from ..validate import positive_int
+
+CHAPTER = "07-notation"
+
+__all__ = [
+    "CHAPTER",
+    "WIDTHS",
+    "check_first_layer_variance",
+    "check_forward_entrywise",
+    "check_hidden_layer_variance",
+    "check_init_standard_normal",
+    "check_layer_count",
+    "check_layer_count_corrected",
+    "check_lipschitz",
+    "check_num_params",
+    "check_standard_equivalence",
+    "elementwise_reference",
+    "first_layer_variances",
+    "hidden_layer_variances",
+    "lipschitz_constants",
+    "lipschitz_on_grid",
+]
+
+
+# --------------------------------------------------------------------------- the chapter's studies
+
+
+def lipschitz_constants() -> dict:
+    """The exact Lipschitz constants ``sup |σ'|`` of the named activations, from sympy.
+
+    For the smooth ones the supremum is found where ``σ'' = 0`` (GELU: at ``x = sqrt(2)``, giving
+    ``Φ(√2) + √2 φ(√2)``); ReLU and the identity have ``|σ'| <= 1`` with equality.
+    Returns ``{name: (sympy expression, float)}``.
+    """
+    import sympy as sp
+
+    t = sp.symbols("t", real=True)
+    Phi = (1 + sp.erf(t / sp.sqrt(2))) / 2
+    smooth = {
+        "erf": sp.erf(t),
+        "tanh": sp.tanh(t),
+        "sigmoid": 1 / (1 + sp.exp(-t)),
+        "gelu": t * Phi,
+    }
+    out = {"identity": (sp.Integer(1), 1.0), "relu": (sp.Integer(1), 1.0)}
+    for name, expr in smooth.items():
+        d1 = sp.diff(expr, t)
+        crit = [c for c in sp.solve(sp.simplify(sp.diff(d1, t)), t) if c.is_real]
+        # sigma' -> 0 or 1 at +-infinity (GELU: 1); take the largest of the critical values and the limits.
+        cands = [sp.simplify(d1.subs(t, c)) for c in crit] + [sp.limit(d1, t, sp.oo), sp.limit(d1, t, -sp.oo)]
+        best = max(cands, key=lambda e: float(e))
+        out[name] = (best, float(best))
+    return out
+
+
+def lipschitz_on_grid(activation: Any, *, lo: float = -10.0, hi: float = 10.0, points: int = 200_001) -> float:
+    """``max |σ'(t)|`` over an even grid of ``[lo, hi]`` (``jax.grad`` vmapped over the grid)."""
+    sigma = _act.get(activation, "activation")
+    grid = jnp.linspace(lo, hi, positive_int(points, "points", minimum=2))
+    return float(_max_abs_derivative(sigma, grid))
+
+
+@functools.partial(jax.jit, static_argnums=0)  # one compilation per activation, not one per operation
+def _max_abs_derivative(sigma, grid):
+    return jnp.max(jnp.abs(jax.vmap(jax.grad(lambda s: sigma(s)))(grid)))
+
+
+def elementwise_reference(params: list, x: np.ndarray, *, activation: Any = "relu", beta: float = 0.0) -> np.ndarray:
+    """The forward pass written entry by entry as in the source, in NumPy with explicit sums:
+    ``Ã_m^(l+1) = n_l^{-1/2} sum_i w_im A_i^(l) + beta b_m`` -- an independent check of :func:`ntkbook.mlp.apply`.
+    ``x`` of shape ``(n_0,)``; returns ``(n_L,)``."""
+    sigma = _act.get(activation, "activation")
+    a = np.asarray(x, dtype=np.float64)
+    L = len(params)
+    for l, layer in enumerate(params):
+        w, b = np.asarray(layer["w"]), np.asarray(layer["b"])
+        n_l, n_next = w.shape
+        z = np.array([sum(w[i, m] * a[i] for i in range(n_l)) / np.sqrt(n_l) + beta * b[m] for m in range(n_next)])
+        a = np.asarray(sigma(jnp.asarray(z))) if l + 1 < L else z
+    return a
+
+
+# --------------------------------------------------------------------------- the chapter's claims
+
+
+_ROUNDING_TOL = 1e-12  # two float64 evaluations of the same sums in different orders (|f| ~ 1, <= 64 terms)
+
+
+@claim(
+    CHAPTER,
+    "A network with widths (n_0, ..., n_L) has L affine maps, l = 0, ..., L-1, not L + 1",
+    equation="eq-forward",
+    source_holds=False,
+    where="Notation, forward pass",
+    source_says="For l = 0, ..., L, each layer l defines an affine transformation with w^(l) in R^{n_l x n_{l+1}}",
+    truth="there are L affine maps, l = 0, ..., L-1: w^(L) would need a width n_{L+1} that does not exist, and "
+    "the source's own count P = sum_{l=0}^{L-1} (n_l + 1) n_{l+1} sums over L layers",
+)
+def check_layer_count():
+    results = []
+    for ws in [(3, 5, 2), (4, 8, 8, 1), (2, 3, 4, 5, 6)]:
+        L = len(ws) - 1
+        params = jax.eval_shape(lambda k, ws=ws: init(k, ws), jax.random.key(0))  # shapes only
+        results.append(
+            check_close(
+                f"number of affine maps for widths {ws} (L = {L}) equals L + 1 = {L + 1} (as written)",
+                len(params),
+                L + 1,
+                atol=0,
+                expect=False,
+            )
+        )
+    return results
+
+
+@claim(
+    CHAPTER,
+    "The network has L affine maps (l = 0, ..., L-1) and the recursion ends at f = Ã^(L)",
+    equation="eq-forward",
+)
+def check_layer_count_corrected():
+    results = []
+    for ws in [(3, 5, 2), (4, 8, 8, 1), (2, 3, 4, 5, 6)]:
+        L = len(ws) - 1
+        params = init(jax.random.key(0), ws)
+        fwd = forward(params, jnp.ones(ws[0]))
+        results.append(
+            check_close(
+                f"affine maps, pre-activations, layer inputs for widths {ws} all number L = {L}",
+                [len(params), len(fwd.pre), len(fwd.post)],
+                [L, L, L],
+                atol=0,
+            )
+        )
+    return results
+
+
+@claim(
+    CHAPTER,
+    "P = sum_{l=0}^{L-1} (n_l + 1) n_{l+1} counts the parameters",
+    equation="eq-num-params",
+    source_holds=True,
+    where="Notation",
+)
+def check_num_params():
+    import sympy as sp
+
+    results = []
+    l = sp.symbols("l", integer=True, nonnegative=True)
+    n = sp.IndexedBase("n")
+    for L in (1, 2, 3, 5):
+        # count the pytree as the shapes say: w^(l) has n_l * n_{l+1} entries, b^(l) has n_{l+1}
+        by_shapes = sum(n[k] * n[k + 1] + n[k + 1] for k in range(L))
+        source = sp.Sum((n[l] + 1) * n[l + 1], (l, 0, L - 1)).doit()
+        results.append(
+            check_symbolic(
+                f"entries of w^(l), b^(l) summed over l = 0..{L - 1} equals the source's sum (L = {L})",
+                by_shapes,
+                source,
+            )
+        )
+    examples = [(1, 1), (3, 5, 2), (10, 100, 100, 1), (784, 256, 128, 10)]
+    # the pytree init returns, by shapes only (jax.eval_shape: no random numbers drawn)
+    trees = [jax.eval_shape(lambda k, ws=ws: init(k, ws), jax.random.key(1)) for ws in examples]
+    counted = [sum(int(np.prod(leaf.shape)) for leaf in jax.tree_util.tree_leaves(t)) for t in trees]
+    formula = [sum((a + 1) * b for a, b in zip(ws[:-1], ws[1:])) for ws in examples]
+    results.append(
+        check_close(f"leaves of init(...) counted vs the formula for widths {examples}", counted, formula, atol=0)
+    )
+    results.append(
+        check_close("num_params(widths) vs the leaf count", [num_params(ws) for ws in examples], counted, atol=0)
+    )
+    return results
+
+
+@claim(
+    CHAPTER,
+    "apply computes the entrywise recursion of the source, for every activation",
+    equation="eq-forward",
+    source_holds=True,
+    where="Notation, forward pass",
+)
+def check_forward_entrywise():
+    ws = (4, 6, 5, 3)
+    params = init(jax.random.key(2), ws)
+    xs = standard_normal(jax.random.key(3), (3, ws[0]))
+    results = []
+    for act in ("identity", "relu", "erf", "tanh", "sigmoid", "gelu", jnp.sin):
+        name = act if isinstance(act, str) else "a user callable (sin)"
+        batch = apply(params, xs, activation=act, beta=0.7)
+        single = jax.vmap(lambda x: apply(params, x, activation=act, beta=0.7))(xs)
+        ref = np.stack([elementwise_reference(params, np.asarray(x), activation=act, beta=0.7) for x in xs])
+        results.append(
+            check_close(
+                f"{name}: batched apply vs explicit entrywise sums (beta = 0.7)", batch, ref, atol=_ROUNDING_TOL
+            )
+        )
+        results.append(check_close(f"{name}: batched vs one-input apply", batch, single, atol=_ROUNDING_TOL))
+    return results
+
+
+@claim(CHAPTER, "All parameters are drawn i.i.d. N(0, 1)", source_holds=True, where="Notation, initialization")
+def check_init_standard_normal():
+    ws = (64, 256, 256, 10)
+    params = init(jax.random.key(4), ws)
+    flat = jnp.concatenate([jnp.ravel(leaf) for leaf in jax.tree_util.tree_leaves(params)])
+    P = flat.size
+    # Moments of N(0,1): E z = 0, E z^2 = 1, E z^4 = 3; standard errors sqrt(Var/P): 1, sqrt(2), sqrt(96).
+    est = jnp.array([jnp.mean(flat), jnp.mean(flat**2), jnp.mean(flat**4)])
+    se = np.sqrt(np.array([1.0, 2.0, 96.0]) / P)
+    corr = jnp.mean(flat[:-1] * flat[1:])  # neighbouring entries uncorrelated; Var = 1
+    return [
+        check_monte_carlo(
+            f"mean, second and fourth moments of all P = {P} parameters vs 0, 1, 3", est, np.array([0.0, 1.0, 3.0]), se
+        ),
+        check_monte_carlo(
+            "lag-1 product of the flattened parameters vs 0 (independence)", corr, 0.0, 1 / np.sqrt(P - 1)
+        ),
+    ]
+
+
+WIDTHS = (4, 16, 64, 256)
+
+
+@functools.cache
+def first_layer_variances(parameterization: str, beta: float) -> np.ndarray:
+    """Rows ``(estimate, stderr, exact)`` of ``E[Ã^(1)_m(x)^2]`` for input widths ``WIDTHS``
+    (networks ``(n_0, 2)``, 2000 draws, one fixed x per width): ``|x|^2/n_0 + beta^2`` (NTK) or
+    ``|x|^2 + beta^2`` (standard)."""
+    xs = [standard_normal(jax.random.fold_in(jax.random.key(5), i), (n0,)) for i, n0 in enumerate(WIDTHS)]
+    key = jax.random.key(100 if parameterization == "ntk" else 150)
+    est, se = second_moments(
+        key, [(n0, 2) for n0 in WIDTHS], xs, beta=beta, parameterization=parameterization, samples=2000
+    )
+    sq = np.array([float(x @ x) for x in xs])
+    n0 = np.array(WIDTHS, dtype=float)
+    exact = sq / n0 + beta**2 if parameterization == "ntk" else sq + beta**2
+    return np.stack([est, se, exact], axis=1)
+
+
+@functools.cache
+def hidden_layer_variances(parameterization: str, beta: float) -> np.ndarray:
+    """Rows ``(estimate, stderr, exact)`` of ``E[f(x)^2]`` for ReLU networks ``(8, n, 1)``, hidden
+    widths ``n`` in ``WIDTHS``, 1000 draws: ``(|x|^2/8 + beta^2)/2 + beta^2`` (NTK) or
+    ``n (|x|^2 + beta^2)/2 + beta^2`` (standard)."""
+    x = standard_normal(jax.random.key(6), (8,))
+    sq = float(x @ x)
+    key = jax.random.key(200 if parameterization == "ntk" else 250)
+    est, se = second_moments(
+        key,
+        [(8, n, 1) for n in WIDTHS],
+        [x] * len(WIDTHS),
+        activation="relu",
+        beta=beta,
+        parameterization=parameterization,
+        samples=1000,
+    )
+    n = np.array(WIDTHS, dtype=float)
+    exact = (
+        np.full_like(n, (sq / 8 + beta**2) / 2 + beta**2)
+        if parameterization == "ntk"
+        else n * (sq + beta**2) / 2 + beta**2
+    )
+    return np.stack([est, se, exact], axis=1)
+
+
+@claim(CHAPTER, "NTK parameterization: Var Ã^(1)(x) = |x|^2/n_0 + beta^2 at every width", equation="eq-var-first")
+def check_first_layer_variance():
+    beta = 0.5
+    ntk_ = first_layer_variances("ntk", beta)
+    sp_ = first_layer_variances("standard", beta)
+    return [
+        check_monte_carlo(
+            f"NTK: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2/n_0 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 outputs",
+            ntk_[:, 0],
+            ntk_[:, 2],
+            ntk_[:, 1],
+        ),
+        check_monte_carlo(
+            f"standard: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 outputs",
+            sp_[:, 0],
+            sp_[:, 2],
+            sp_[:, 1],
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Through a ReLU layer the output variance is O(1) in the width under the NTK parameterization "
+    "and grows like the width under the standard one",
+    equation="eq-var-hidden",
+)
+def check_hidden_layer_variance():
+    beta = 0.0  # so that the standard parameterization's variance is exactly proportional to n
+    ntk_ = hidden_layer_variances("ntk", beta)
+    sp_ = hidden_layer_variances("standard", beta)
+    n = np.array(WIDTHS, dtype=float)
+    return [
+        check_monte_carlo(
+            f"NTK: Monte Carlo E[f(x)^2] vs (|x|^2/n_0 + beta^2)/2 + beta^2 for hidden widths {WIDTHS}",
+            ntk_[:, 0],
+            ntk_[:, 2],
+            ntk_[:, 1],
+        ),
+        check_monte_carlo(
+            "standard: Monte Carlo E[f(x)^2] vs n (|x|^2 + beta^2)/2 + beta^2", sp_[:, 0], sp_[:, 2], sp_[:, 1]
+        ),
+        # relative standard error of each estimate ~ 4.5% (1000 draws) -> slope standard error ~ 0.015; 0.075 = 5 of those
+        check_slope("NTK: log-log slope of the output variance vs hidden width is 0", n, ntk_[:, 0], 0.0, atol=0.075),
+        check_slope(
+            "standard: log-log slope of the output variance vs hidden width is 1", n, sp_[:, 0], 1.0, atol=0.075
+        ),
+    ]
+
+
+@claim(CHAPTER, "The standard parameterization with w^(l) scaled by n_l^(-1/2) is the same function")
+def check_standard_equivalence():
+    ws = (5, 32, 16, 3)
+    params = init(jax.random.key(7), ws)
+    scaled = [{"w": p["w"] / np.sqrt(p["w"].shape[0]), "b": p["b"]} for p in params]
+    xs = standard_normal(jax.random.key(8), (6, ws[0]))
+    return check_close(
+        "apply(params) vs standard_apply(w / sqrt(n_l)) on 6 inputs, tanh, beta = 0.3",
+        apply(params, xs, activation="tanh", beta=0.3),
+        standard_apply(scaled, xs, activation="tanh", beta=0.3),
+        atol=_ROUNDING_TOL,
+    )
+
+
+@claim(
+    CHAPTER,
+    "Each activation of the set is Lipschitz continuous: sup |sigma'| is finite and known",
+    source_holds=True,
+    where="Notation (sigma is Lipschitz continuous)",
+)
+def check_lipschitz():
+    exact = lipschitz_constants()
+    names = ("identity", "relu", "erf", "tanh", "sigmoid", "gelu")
+    grid = [lipschitz_on_grid(a) for a in names]
+    # grid step h = 1e-4: at an interior maximum sigma'' = 0, so the grid misses at most h^2 |sigma'''| / 8 < 1e-8
+    return check_close(
+        f"max |sigma'| on a grid of [-10, 10] vs the exact sup (sympy) for {names}",
+        grid,
+        [exact[a][1] for a in names],
+        atol=1e-8,
+        detail="exact: " + ", ".join(f"{a} {exact[a][1]:.6f}" for a in names),
+    )

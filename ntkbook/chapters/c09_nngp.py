@@ -1,0 +1,645 @@
+"""Chapter 9 -- wide networks at initialization: the NNGP limit (``book/09-nngp.ipynb``).
+
+The chapter's data (three inputs in ``R^4``, ``β = 0.1``), its seeded Monte Carlo studies of finite
+ReLU networks (:func:`width_study`), the quadrature-error study behind its figure
+(:func:`quadrature_errors`), the sympy derivations of ``Σ^(1)`` and of the second moment, and its
+claims. The kernels themselves are the library's, :mod:`ntkbook.nngp`.
+
+References: :cite:`weng2022ntk` (Connection with Gaussian processes), :cite:`lee2018dnngp`,
+:cite:`neal1996priors`, :cite:`cho2009kernel`, :cite:`williams1998computation`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import activations as _act
+from .. import nngp
+from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
+from ..nngp import (
+    CLOSED_FORMS,
+    draw_networks,
+    hermite_rule,
+    input_covariance,
+    kernel_map,
+    monte_carlo_kernel,
+    network_outputs,
+    nngp_kernel,
+    quadrature_rule_map,
+    sample_networks,
+    truncate,
+)
+
+CHAPTER = "09-nngp"
+
+__all__ = [
+    "CHAPTER",
+    "FIGURE_NODES",
+    "RATE_SEEDS",
+    "RATE_WIDTHS",
+    "RELU_NODES",
+    "chapter_inputs",
+    "check_closed_forms_monte_carlo",
+    "check_conditional_covariance_mean",
+    "check_conditional_covariance_source",
+    "check_empirical_covariance_rate",
+    "check_gaussianity_rate",
+    "check_kurtosis_identity",
+    "check_lambda_index_source",
+    "check_next_variance",
+    "check_next_variance_source",
+    "check_output_covariance",
+    "check_price_theorem",
+    "check_quadrature_relu_rate",
+    "check_quadrature_smooth",
+    "check_relu_exact_cases",
+    "check_second_moment",
+    "check_second_moment_source",
+    "check_sigma1",
+    "check_sigma1_source_line",
+    "quadrature_errors",
+    "width_study",
+]
+
+# The chapter's inputs: three points in R^4 (two at an acute angle, one nearly opposite), fixed.
+_X = np.array([[1.0, 0.5, -0.3, 0.8], [0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7]])
+_BETA = 0.1
+_ROUNDING = 1e-12  # two float64 computations of the same O(1) quantity
+
+
+def chapter_inputs() -> jax.Array:
+    """The three inputs in ``R^4`` used throughout the chapter, shape ``(3, 4)``."""
+    return jnp.asarray(_X, dtype=jnp.float64)
+
+
+def _moment_expectation(expr, randoms: dict):
+    """``E[expr]`` for a polynomial in independent random symbols, given their moments
+    ``randoms = {symbol: {1: E[r], 2: E[r²]}}`` (expand, then take each monomial's expectation)."""
+    import sympy as sp
+
+    poly = sp.Poly(sp.expand(expr), *randoms)
+    total = 0
+    for powers, coeff in poly.terms():
+        term = coeff
+        for r, k in zip(randoms, powers):
+            if k:
+                term *= randoms[r][k]
+        total += term
+    return sp.expand(total)
+
+
+def _sigma1_symbols(n0: int = 2):
+    import sympy as sp
+    from sympy.stats import E, Normal
+
+    mu_w, mu_b = sp.symbols("mu_w mu_b", real=True)
+    s_w, s_b = sp.symbols("sigma_w sigma_b", positive=True)
+    beta = sp.symbols("beta", nonnegative=True)
+    x = sp.symbols(f"x1:{n0 + 1}", real=True)
+    xp = sp.symbols(f"xp1:{n0 + 1}", real=True)
+    w = sp.symbols(f"w1:{n0 + 1}", real=True)
+    b = sp.symbols("b", real=True)
+    # Moments of N(mu, s^2) from sympy.stats (not typed in by hand).
+    W, B = Normal("W", mu_w, s_w), Normal("B", mu_b, s_b)
+    mw = {1: sp.simplify(E(W)), 2: sp.simplify(E(W**2))}
+    mb = {1: sp.simplify(E(B)), 2: sp.simplify(E(B**2))}
+    randoms = {**{wi: mw for wi in w}, b: mb}
+    a = sum(wi * xi for wi, xi in zip(w, x)) / sp.sqrt(n0) + beta * b
+    ap = sum(wi * xi for wi, xi in zip(w, xp)) / sp.sqrt(n0) + beta * b
+    expectation = _moment_expectation(a * ap, randoms)
+    return dict(mu_w=mu_w, mu_b=mu_b, s_w=s_w, s_b=s_b, beta=beta, x=x, xp=xp, w=w, n0=n0, expectation=expectation)
+
+
+@claim(
+    CHAPTER,
+    "The source's third line of the Σ^(1) derivation is not the expectation of the product",
+    equation="eq-sigma1-derivation",
+    source_holds=False,
+    where="Connection with Gaussian processes, step (1), third line of the Σ^(1) derivation",
+    source_says="E[Ã_m(x)Ã_m(x')] = (1/n_0) σ_w² Σ_i Σ_j x_i x'_j + (β μ_b/√n_0) Σ_i w_im (x_i + x'_i) + σ_b² β²",
+    truth="(σ_w²/n_0) Σ_i x_i x'_i + (μ_w²/n_0)(Σ_i x_i)(Σ_j x'_j) + (β μ_w μ_b/√n_0) Σ_i (x_i + x'_i) + β²(σ_b² + μ_b²): "
+    "the cross terms i ≠ j carry μ_w², not σ_w², and no random w survives the expectation",
+)
+def check_sigma1_source_line():
+    import sympy as sp
+
+    s = _sigma1_symbols()
+    n0, x, xp, w, beta = s["n0"], s["x"], s["xp"], s["w"], s["beta"]
+    source = (
+        s["s_w"] ** 2 / n0 * sum(xi * xpj for xi in x for xpj in xp)
+        + beta * s["mu_b"] / sp.sqrt(n0) * sum(wi * (xi + xpi) for wi, xi, xpi in zip(w, x, xp))
+        + s["s_b"] ** 2 * beta**2
+    )
+    std = {s["mu_w"]: 0, s["mu_b"]: 0, s["s_w"]: 1, s["s_b"]: 1}
+    return [
+        check_symbolic(
+            "source's third line vs E[product] (sympy, n_0 = 2, general μ, σ)", source, s["expectation"], expect=False
+        ),
+        check_symbolic(
+            "source's third line vs E[product] at μ = 0, σ = 1 (the double sum)",
+            source.subs(std),
+            s["expectation"].subs(std),
+            expect=False,
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Σ^(1)(x, x') = x·x'/n_0 + β²: the expectation of the product, computed term by term",
+    equation="eq-sigma1",
+    source_holds=True,
+    where="Connection with Gaussian processes, step (1), result",
+)
+def check_sigma1():
+    import sympy as sp
+
+    s = _sigma1_symbols()
+    n0, x, xp, beta = s["n0"], s["x"], s["xp"], s["beta"]
+    general = (
+        s["s_w"] ** 2 / n0 * sum(xi * xpi for xi, xpi in zip(x, xp))
+        + s["mu_w"] ** 2 / n0 * sum(x) * sum(xp)
+        + beta * s["mu_w"] * s["mu_b"] / sp.sqrt(n0) * sum(xi + xpi for xi, xpi in zip(x, xp))
+        + beta**2 * (s["s_b"] ** 2 + s["mu_b"] ** 2)
+    )
+    std = {s["mu_w"]: 0, s["mu_b"]: 0, s["s_w"]: 1, s["s_b"]: 1}
+    dot = sum(xi * xpi for xi, xpi in zip(x, xp)) / n0 + beta**2
+    xs = chapter_inputs()
+    cov, _, _ = input_covariance(xs, beta=_BETA)
+    return [
+        check_symbolic("E[Ã(x)Ã(x')] with general moments (sympy) vs the corrected formula", s["expectation"], general),
+        check_symbolic(
+            "at μ_w = μ_b = 0, σ_w = σ_b = 1: E[Ã(x)Ã(x')] = x·x'/n_0 + β²", s["expectation"].subs(std), dot
+        ),
+        check_close("input_covariance vs x1 @ x2.T / n_0 + β² (numpy)", cov, _X @ _X.T / 4 + _BETA**2, atol=_ROUNDING),
+    ]
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(depth: int, width: int, n_out: int, seeds: int, seed: int):
+    """Cached Monte Carlo draws for the chapter's inputs (ReLU, β = 0.1): numpy arrays
+    ``(outputs (S, N, n_out), sigma_hat (S, N, N))``."""
+    widths = (_X.shape[1],) + (width,) * (depth - 1) + (n_out,)
+    out, sh = sample_networks(
+        jax.random.key(seed), chapter_inputs(), widths=widths, seeds=seeds, activation="relu", beta=_BETA
+    )
+    return np.asarray(out), np.asarray(sh)
+
+
+def _output_covariance(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over networks of the per-network average over outputs of ``f_m(x) f_m(x')`` and its
+    standard error (networks are independent; the outputs of one network are not)."""
+    per_net = np.einsum("sam,sbm->sab", out, out) / out.shape[-1]
+    return per_net.mean(0), per_net.std(0, ddof=1) / math.sqrt(per_net.shape[0])
+
+
+@claim(
+    CHAPTER,
+    "E[(w σ(Ã))²] = σ_w² Σ^(l)(x, x) holds only for the identity: for ReLU it is Σ^(l)(x, x)/2",
+    equation="eq-second-moment",
+    source_holds=False,
+    where="Connection with Gaussian processes, step (2), second moment of w σ(Ã)",
+    source_says="E[(w_im σ(Ã_i(x)))²] = σ_w² Σ^(l)(x, x)",
+    truth="E[(w_im σ(Ã_i(x)))²] = σ_w² E[σ(u)²], u ~ N(0, Σ^(l)(x, x)); for ReLU Σ^(l)(x, x)/2",
+)
+def check_second_moment_source():
+    import sympy as sp
+
+    u = sp.symbols("u", real=True)
+    s = sp.symbols("s", positive=True)  # s² = Σ^(l)(x, x)
+    pdf = sp.exp(-(u**2) / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    relu_second = sp.integrate(u**2 * pdf, (u, 0, sp.oo))  # E[relu(u)²]
+    return check_symbolic("E[relu(u)²] (sympy integral) vs the source's Σ(x, x) = s²", relu_second, s**2, expect=False)
+
+
+@claim(
+    CHAPTER,
+    "E[(w σ(Ã))²] = E[σ(u)²] with u ~ N(0, Σ(x, x)): s² for the identity, s²/2 for ReLU, a Gaussian integral in general",
+    equation="eq-second-moment",
+)
+def check_second_moment():
+    import sympy as sp
+
+    u = sp.symbols("u", real=True)
+    s = sp.symbols("s", positive=True)
+    pdf = sp.exp(-(u**2) / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
+    identity_second = sp.integrate(u**2 * pdf, (u, -sp.oo, sp.oo))
+    relu_second = sp.integrate(u**2 * pdf, (u, 0, sp.oo))
+    v = jnp.array([0.3, 1.0, 2.5])
+    relu = kernel_map(jnp.diag(v), v, v, activation="relu")
+    quad = kernel_map(jnp.diag(v), v, v, activation="relu", method="quadrature", nodes=8)
+    return [
+        check_symbolic("identity: E[u²] = s² (the source's formula holds here)", identity_second, s**2),
+        check_symbolic("ReLU: E[relu(u)²] = s²/2", relu_second, s**2 / 2),
+        check_close("ReLU closed-form diagonal E[relu(u)²] vs v/2", relu.var1, v / 2, atol=_ROUNDING),
+        check_close(
+            "ReLU diagonal by Gauss-Hermite (8 nodes; exact: relu(z)² = z² on half the symmetric nodes)",
+            quad.var1,
+            v / 2,
+            atol=_ROUNDING,
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "The variance of Ã^(l+1)(x) is β² + Var(Ã^(l)(x)) (source) -- fails for ReLU networks",
+    equation="eq-next-variance",
+    source_holds=False,
+    where="Connection with Gaussian processes, step (2), after the central limit theorem",
+    source_says="Ã_m^(l+1)(x) is Gaussian with variance β² + Var(Ã_i^(l)(x))",
+    truth="Var(Ã_m^(l+1)(x)) = β² + E[σ(Ã_i^(l)(x))²] -> Σ^(l+1)(x, x) (for ReLU β² + Σ^(l)(x, x)/2)",
+)
+def check_next_variance_source():
+    out, _ = _networks(2, 32, 16, 2000, 20)
+    est, se = _output_covariance(out)
+    cov, v1, _ = input_covariance(chapter_inputs(), beta=_BETA)
+    return check_monte_carlo(
+        "Var(Ã^(2)(x)) over 2000 ReLU networks (width 32, 16 outputs) vs source β² + Σ^(1)(x, x)",
+        np.diag(est),
+        _BETA**2 + np.asarray(v1),
+        np.diag(se),
+        expect=False,
+    )
+
+
+@claim(
+    CHAPTER,
+    "Var(Ã^(l+1)(x)) = β² + E[σ(u)²] = Σ^(l+1)(x, x); for one hidden layer at every width",
+    equation="eq-next-variance",
+)
+def check_next_variance():
+    out, _ = _networks(2, 32, 16, 2000, 20)
+    est, se = _output_covariance(out)
+    sigma2 = nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA)
+    return check_monte_carlo(
+        "Var(Ã^(2)(x)) over 2000 ReLU networks (width 32, 16 outputs) vs Σ^(2)(x, x)",
+        np.diag(est),
+        np.diag(np.asarray(sigma2)),
+        np.diag(se),
+    )
+
+
+@claim(
+    CHAPTER,
+    "Using Λ^(l) built from Σ^(l-1) (the source's indices) skips a layer",
+    equation="eq-nngp-recursion",
+    source_holds=False,
+    where="Connection with Gaussian processes, the recursion: λ^(l+1) is built from Σ^(l) but Σ^(l+1) uses λ^(l)",
+    source_says="Σ^(l+1) = E_{f ~ N(0, λ^(l))}[σ(f(x))σ(f(x'))] + β², with λ^(l+1) made of Σ^(l)",
+    truth="Σ^(l+1) = E_{(u,v) ~ N(0, Λ^(l))}[σ(u)σ(v)] + β² with Λ^(l) made of Σ^(l) (the layer just below)",
+)
+def check_lambda_index_source():
+    out, _ = _networks(3, 64, 16, 2000, 30)
+    est, se = _output_covariance(out)
+    as_written = nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA)  # Σ^(3) from λ^(2) ∋ Σ^(1)
+    return check_monte_carlo(
+        "output covariance of 2000 depth-3 ReLU networks (width 64) vs the source's indexing",
+        est,
+        np.asarray(as_written),
+        se,
+        expect=False,
+    )
+
+
+@claim(
+    CHAPTER,
+    "The outputs' covariance is Σ^(L) (depth 3, ReLU, β = 0.1)",
+    equation="eq-nngp-recursion",
+    source_holds=True,
+    where="Connection with Gaussian processes, the NNGP proposition",
+)
+def check_output_covariance():
+    out, _ = _networks(3, 64, 16, 2000, 30)
+    est, se = _output_covariance(out)
+    sigma3 = nngp_kernel(chapter_inputs(), depth=3, activation="relu", beta=_BETA)
+    return check_monte_carlo(
+        "E[f_m(x) f_m(x')] over 2000 depth-3 ReLU networks (width 64, 16 outputs) vs Σ^(3)", est, np.asarray(sigma3), se
+    )
+
+
+@claim(
+    CHAPTER,
+    "(1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β² is a random quantity, not the covariance Σ^(l+1)",
+    equation="eq-conditional-covariance",
+    source_holds=False,
+    where="Connection with Gaussian processes, step (2), the line 'similar to how we get Σ^(1)'",
+    source_says="Σ^(l+1)(x, x') = E[Ã_m^(l+1)(x)Ã_m^(l+1)(x')] = (1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β²",
+    truth="(1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β² is the covariance conditional on the lower layers: random, with mean "
+    "E[Ã_m^(l+1)(x)Ã_m^(l+1)(x')]; it converges to Σ^(l+1) as n_l -> ∞ (law of large numbers), at rate n_l^(-1/2)",
+)
+def check_conditional_covariance_source():
+    _, sh = _networks(2, 32, 16, 2000, 20)
+    sigma2 = np.asarray(nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA))
+    # For one hidden layer Ã^(1) is exactly Gaussian, so E[Ã^(2)(x)Ã^(2)(x')] = Σ^(2) at every width:
+    # the claimed equality would hold for each network up to rounding.
+    return check_close(
+        "(1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² of 8 networks (width 32) vs E[Ã^(2)(x)Ã^(2)(x')] = Σ^(2)",
+        sh[:8],
+        np.broadcast_to(sigma2, sh[:8].shape),
+        atol=_ROUNDING,
+        expect=False,
+    )
+
+
+@claim(
+    CHAPTER,
+    "The conditional covariance has mean Σ^(l+1) (one hidden layer, any width)",
+    equation="eq-conditional-covariance",
+)
+def check_conditional_covariance_mean():
+    _, sh = _networks(2, 32, 16, 2000, 20)
+    sigma2 = np.asarray(nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA))
+    return check_monte_carlo(
+        "mean over 2000 networks (width 32) of (1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² vs Σ^(2)",
+        sh.mean(0),
+        sigma2,
+        sh.std(0, ddof=1) / math.sqrt(sh.shape[0]),
+    )
+
+
+RATE_WIDTHS = (8, 16, 32, 64, 128, 256)
+RATE_SEEDS = 256
+
+
+@functools.lru_cache(maxsize=1)
+def width_study() -> dict:
+    """Σ̂^(3) of ``RATE_SEEDS`` depth-3 ReLU networks (β = 0.1) at each of ``RATE_WIDTHS`` (nested:
+    the width-n networks are the first n units of the widest ones, :func:`truncate`), with
+    two statistics per width: the mean relative deviation ``max|Σ̂ - Σ^(3)| / max|Σ^(3)|`` (and its
+    standard error), and the excess kurtosis of ``f(x_0)``, ``3 Var(Σ̂(x_0, x_0)) / E[Σ̂(x_0, x_0)]²``."""
+    sigma3 = np.asarray(nngp_kernel(chapter_inputs(), depth=3, activation="relu", beta=_BETA))
+    dev, dev_se, kurt, kurt_se = [], [], [], []
+    big = draw_networks(jax.random.key(100), (_X.shape[1], RATE_WIDTHS[-1], RATE_WIDTHS[-1], 1), RATE_SEEDS)
+    for n in RATE_WIDTHS:
+        _, sh = network_outputs(truncate(big, n), chapter_inputs(), activation="relu", beta=_BETA)
+        sh = np.asarray(sh)
+        d = np.max(np.abs(sh - sigma3), axis=(1, 2)) / np.max(np.abs(sigma3))
+        dev.append(d.mean())
+        dev_se.append(d.std(ddof=1) / math.sqrt(len(d)))
+        v = sh[:, 0, 0]
+        k = 3 * v.var(ddof=1) / v.mean() ** 2
+        kurt.append(k)
+        # delta method for 3 (E[v²] - E[v]²)/E[v]² = 3 (E[v²]/E[v]² - 1)
+        m1, m2 = v.mean(), (v**2).mean()
+        grad = np.array([-6 * m2 / m1**3, 3 / m1**2])
+        c = np.cov(np.stack([v, v**2]))
+        kurt_se.append(float(np.sqrt(grad @ c @ grad / len(v))))
+    return dict(
+        widths=np.array(RATE_WIDTHS),
+        deviation=np.array(dev),
+        deviation_se=np.array(dev_se),
+        kurtosis=np.array(kurt),
+        kurtosis_se=np.array(kurt_se),
+    )
+
+
+@claim(
+    CHAPTER,
+    "One network's empirical covariance deviates from Σ^(L) like n^(-1/2)",
+    equation="eq-conditional-covariance",
+)
+def check_empirical_covariance_rate():
+    w = width_study()
+    return check_slope(
+        f"mean over {RATE_SEEDS} networks of max|Σ̂^(3) - Σ^(3)|/max Σ^(3) vs width {RATE_WIDTHS[0]}..{RATE_WIDTHS[-1]}",
+        w["widths"],
+        w["deviation"],
+        -0.5,
+        atol=0.1,
+        detail="CLT for an average of n i.i.d. terms: fluctuation ~ n^(-1/2)",
+    )
+
+
+@claim(CHAPTER, "The outputs become Gaussian: excess kurtosis 3 Var(Σ̂)/E[Σ̂]² falls like 1/n", equation="eq-kurtosis")
+def check_gaussianity_rate():
+    w = width_study()
+    return check_slope(
+        f"excess kurtosis of f(x_0) over {RATE_SEEDS} networks vs width {RATE_WIDTHS[0]}..{RATE_WIDTHS[-1]}",
+        w["widths"],
+        w["kurtosis"],
+        -1.0,
+        atol=0.15,
+        detail="Var(Σ̂) ~ 1/n and a Gaussian scale mixture has excess kurtosis 3 Var(Σ̂)/E[Σ̂]²",
+    )
+
+
+@claim(
+    CHAPTER,
+    "At finite width the output is a Gaussian scale mixture: its excess kurtosis is 3 Var(Σ̂)/E[Σ̂]²",
+    equation="eq-kurtosis",
+)
+def check_kurtosis_identity():
+    out, sh = _networks(3, 64, 16, 2000, 30)
+    f = out[:, 0, :]  # (S, n_out) outputs at x_0
+    a, b = (f**4).mean(1), (f**2).mean(1)  # per network
+    A, B = a.mean(), b.mean()
+    raw = A / B**2 - 3
+    grad = np.array([1 / B**2, -2 * A / B**3])
+    se_raw = float(np.sqrt(grad @ np.cov(np.stack([a, b])) @ grad / len(a)))
+    v = sh[:, 0, 0]
+    m1, m2 = v.mean(), (v**2).mean()
+    rb = 3 * (m2 / m1**2 - 1)
+    g2 = np.array([-6 * m2 / m1**3, 3 / m1**2])
+    se_rb = float(np.sqrt(g2 @ np.cov(np.stack([v, v**2])) @ g2 / len(v)))
+    return check_monte_carlo(
+        "excess kurtosis of f(x_0), 2000 networks x 16 outputs (width 64), vs 3 Var(Σ̂)/E[Σ̂]²",
+        raw,
+        rb,
+        math.hypot(se_raw, se_rb),
+    )
+
+
+# Kernel-map test cases: (v1, v2, cov) triples covering acute, obtuse and near-orthogonal pairs.
+_CASES = np.array([[1.0, 1.0, 0.6], [0.5, 2.0, -0.7], [1.5, 0.8, 0.05], [0.3, 0.3, -0.29]])
+
+
+def _case_arrays():
+    v1 = jnp.asarray(_CASES[:, 0])
+    v2 = jnp.asarray(_CASES[:, 1])
+    cov = jnp.diag(jnp.asarray(_CASES[:, 2]))  # only the diagonal pairs (case i with itself) are used
+    return cov, v1, v2
+
+
+@claim(CHAPTER, "The closed forms (identity, ReLU, erf) agree with direct Monte Carlo", equation="eq-relu-kernel")
+def check_closed_forms_monte_carlo():
+    results = []
+    cov, v1, v2 = _case_arrays()
+    z = jax.random.normal(jax.random.key(200), (400_000, 2))
+    for act in CLOSED_FORMS:
+        m = kernel_map(cov, v1, v2, activation=act)
+        mc = monte_carlo_kernel(z, _CASES, activation=act)
+        est = np.concatenate([mc["sigma"], mc["sigma_dot"]])
+        exp_ = np.concatenate([np.diagonal(np.asarray(m.sigma)), np.diagonal(np.asarray(m.sigma_dot))])
+        # identity: E[σ'σ'] = 1 has no sampling error (se 0, and the estimate is exactly 1)
+        se = np.concatenate([mc["sigma_se"], mc["sigma_dot_se"]])
+        results.append(
+            check_monte_carlo(f"{act}: E[σσ] and E[σ'σ'] closed form vs 400k samples, 4 covariances", est, exp_, se)
+        )
+    return results
+
+
+@functools.lru_cache(maxsize=8)
+def quadrature_errors(activation: Any, node_counts: tuple, *, reduce: str = "max") -> tuple[np.ndarray, np.ndarray]:
+    """Error of the Gauss--Hermite ``E[σσ]`` and ``E[σ'σ']`` against the closed form, reduced over the
+    covariances of :data:`_CASES` by ``"max"`` or ``"mean"``; one value per node count. Every rule is
+    padded with zero-weight nodes to the largest count, so all counts share one compilation."""
+    red = {"max": np.max, "mean": np.mean}[reduce]
+    cov, v1, v2 = _case_arrays()
+    exact = kernel_map(cov, v1, v2, activation=activation)
+    top = max(nngp.check_nodes(int(n)) for n in node_counts)
+    es, ed = [], []
+    idx = np.arange(len(_CASES))
+    for n in node_counts:
+        z, w = hermite_rule(int(n))
+        zp = np.zeros(top)
+        wp = np.zeros(top)
+        zp[: len(z)], wp[: len(w)] = z, w
+        q = quadrature_rule_map(cov, v1, v2, jnp.asarray(zp), jnp.asarray(wp), activation=_act.get(activation))
+        es.append(float(red(np.abs(np.asarray(q.sigma - exact.sigma)[idx, idx]))))
+        ed.append(float(red(np.abs(np.asarray(q.sigma_dot - exact.sigma_dot)[idx, idx]))))
+    return np.array(es), np.array(ed)
+
+
+@claim(
+    CHAPTER,
+    "For smooth σ the quadrature reaches the closed form to near machine precision at modest node counts",
+    equation="eq-quadrature",
+)
+def check_quadrature_smooth():
+    es, ed = quadrature_errors("erf", FIGURE_NODES)
+    ies, ied = quadrature_errors("identity", (2,))
+    k = FIGURE_NODES.index(96)
+    return [
+        check_close(
+            "erf: 96-node Gauss-Hermite E[σσ] vs Williams' closed form (max over 4 covariances)",
+            es[k],
+            0.0,
+            atol=1e-13,
+            detail="rounding of a 96² term sum of O(1) terms",
+        ),
+        check_close("erf: 96-node Gauss-Hermite E[σ'σ'] vs closed form", ed[k], 0.0, atol=1e-13),
+        check_close(
+            "identity: 2 nodes are exact (the integrand u v is of degree 1 in each variable)",
+            np.concatenate([ies, ied]),
+            [0.0, 0.0],
+            atol=1e-13,
+        ),
+    ]
+
+
+FIGURE_NODES = (2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+RELU_NODES = (16, 24, 32, 48, 64, 96, 128, 192, 256)
+
+
+@claim(CHAPTER, "For ReLU the kink limits the quadrature to an algebraic rate", equation="eq-quadrature")
+def check_quadrature_relu_rate():
+    es, ed = quadrature_errors("relu", FIGURE_NODES, reduce="mean")
+    k = FIGURE_NODES.index(RELU_NODES[0])
+    es, ed = es[k:], ed[k:]
+    return [
+        check_slope(
+            f"ReLU E[σσ]: mean quadrature error vs nodes {RELU_NODES[0]}..{RELU_NODES[-1]}",
+            RELU_NODES,
+            es,
+            -1.0,
+            atol=0.25,
+            detail="node spacing h ~ nodes^(-1/2) near 0; a kink leaves O(h²)",
+        ),
+        check_slope(
+            f"ReLU E[σ'σ']: mean quadrature error vs nodes {RELU_NODES[0]}..{RELU_NODES[-1]}",
+            RELU_NODES,
+            ed,
+            -0.75,
+            atol=0.25,
+            detail="a jump leaves O(h) per row of nodes, partly cancelling across rows: between h and h²",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "The ReLU kernel is exact on the diagonal and for parallel inputs, 0 at zero norm, with finite gradients",
+    equation="eq-relu-kernel",
+)
+def check_relu_exact_cases():
+    key = jax.random.key(300)
+    x = jax.random.normal(key, (1, 5))
+    pts = jnp.concatenate([x, 3 * x, -2 * x, jnp.zeros_like(x)])  # x, parallel, anti-parallel, zero
+    cov, v1, v2 = input_covariance(pts)
+    m = kernel_map(cov, v1, v2, activation="relu")
+    v = np.asarray(v1)
+    s = np.sqrt(np.outer(v, v))
+    # exact values: θ = 0 for (x, 3x), θ = π for (x, -2x); zero norm gives 0
+    want_sigma = np.array([[s[0, 0] / 2, s[0, 1] / 2, 0.0, 0.0]])
+    want_dot = np.array([[0.5, 0.5, 0.0, 0.25]])
+    depth = 6
+    deep = nngp_kernel(pts, depth=depth)
+    # gradients: at the degenerate inputs and at generic ones (y), in one input set
+    y = jax.random.normal(jax.random.key(301), (3, 5))
+    allp = jnp.concatenate([pts, y])
+    fsum = lambda p: jnp.sum(nngp_kernel(p, depth=3))  # noqa: E731
+    grads = jax.grad(fsum)(allp)
+    h = 1e-3  # truncation (~h²) dominates rounding (~eps/h = 2e-13): stable printed digits
+    e = jnp.zeros_like(allp).at[5, 2].set(h)
+    fd = (fsum(allp + e) - fsum(allp - e)) / (2 * h)
+    return [
+        check_close(
+            "E[σσ] at (x,x), (x,3x), (x,-2x), (x,0) vs exact values",
+            m.sigma[:1],
+            want_sigma,
+            atol=1e-13,
+            detail="rounding",
+        ),
+        check_close(
+            "E[σ'σ'] at the same pairs vs 1/2, 1/2, 0, 1/4", m.sigma_dot[:1], want_dot, atol=1e-13, detail="rounding"
+        ),
+        check_close(
+            f"Σ^({depth})(x, x) vs |x|²/(n_0 2^{depth - 1}) (β = 0)",
+            jnp.diagonal(deep)[:3],
+            np.asarray(v[:3]) / 2 ** (depth - 1),
+            atol=1e-13,
+            detail="rounding",
+        ),
+        check_close(
+            "gradients of Σ^(3) at these degenerate inputs: count of non-finite entries",
+            float(jnp.sum(~jnp.isfinite(grads))),
+            0.0,
+            atol=0,
+        ),
+        check_close(
+            "d(sum Σ^(3))/dx by autodiff vs central difference (h = 1e-3) at a generic input",
+            grads[5, 2],
+            fd,
+            atol=1e-5,
+            detail="truncation h² |third derivative|/6 < 2e-6, plus rounding eps/h ~ 2e-13",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Price's theorem: ∂E[σ(u)σ(v)]/∂cov = E[σ'(u)σ'(v)] (autodiff of the closed forms)",
+    equation="eq-sigma-dot",
+)
+def check_price_theorem():
+    cov, v1, v2 = _case_arrays()
+    out = []
+    for act in CLOSED_FORMS:
+        d = jax.grad(lambda c: jnp.sum(jnp.diagonal(kernel_map(c, v1, v2, activation=act).sigma)))(cov)
+        out.append(
+            check_close(
+                f"{act}: d E[σσ]/d cov vs E[σ'σ']",
+                jnp.diagonal(d),
+                jnp.diagonal(kernel_map(cov, v1, v2, activation=act).sigma_dot),
+                atol=1e-13,
+                detail="rounding",
+            )
+        )
+    return out

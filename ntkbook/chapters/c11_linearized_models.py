@@ -1,0 +1,718 @@
+"""Chapter 11 -- linearized models (``book/11-linearized-models.ipynb``).
+
+The chapter's set-up (seven training and 48 test inputs on a circle in ``R^2``, :func:`toy_problem`;
+a two-layer erf network with ``β = 0.5``, :func:`network`, its empirical and infinite-width
+kernels), its seeded studies -- real networks against their linearization and the infinite-width
+closed form over widths (:func:`width_sweep`), an ensemble of trained networks against the NTK-GP
+(:func:`ensemble`) -- and its claims. The linearized model, training loop and closed forms are the
+library's, :mod:`ntkbook.linearized`.
+
+References: :cite:`lee2019wide`, :cite:`jacot2018ntk`, :cite:`weng2022ntk` (Linearized models).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+
+from .. import infinite_ntk as _inf
+from .. import mlp as _mlp
+from .. import ntk as _ntk
+from ..claims import check_close, check_monte_carlo, check_slope, claim
+from ..linearized import linearize, mse_dynamics, mse_loss, ntk_gp, spectral_factors, train
+from ..validate import positive_int
+
+CHAPTER = "11-linearized-models"
+
+__all__ = [
+    "CHAPTER",
+    "ACTIVATION",
+    "BETA",
+    "RADIUS",
+    "N_TRAIN",
+    "N_TEST",
+    "LEARNING_RATE",
+    "DEPTH",
+    "WIDTHS",
+    "SWEEP_SEEDS",
+    "SWEEP_STEPS",
+    "ENSEMBLE_WIDTH",
+    "ENSEMBLE_SEEDS",
+    "ENSEMBLE_LR",
+    "empirical_kernels",
+    "ensemble",
+    "infinite_kernels",
+    "init_network",
+    "init_networks",
+    "network",
+    "toy_problem",
+    "width_sweep",
+    "check_discrete_closed_form",
+    "check_eigen_modes",
+    "check_flow_closed_form",
+    "check_gradient_transpose_as_written",
+    "check_linearize",
+    "check_linearized_as_written",
+    "check_mse_gradient",
+    "check_mse_gradient_as_written",
+    "check_ntk_gp_ensemble",
+    "check_parameter_closed_form",
+    "check_separation_as_written",
+    "check_single_step_as_written",
+    "check_source_closed_form_as_written",
+    "check_source_second_form_as_written",
+    "check_width_gap_infinite",
+    "check_width_gap_linearized",
+]
+
+
+# --------------------------------------------------------------------------- the chapter's set-up
+
+ACTIVATION = "erf"
+BETA = 0.5
+RADIUS = 2.0
+N_TRAIN = 7
+N_TEST = 48
+LEARNING_RATE = 1.5
+DEPTH = 2  # affine layers: one hidden layer
+
+
+def toy_problem(n_train: int = N_TRAIN, n_test: int = N_TEST) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Inputs on a circle of radius 2 in R^2 (``||x||²/n_0 = 2``), targets ``y(φ) = sin 2φ + ½ cos φ``.
+
+    Returns ``(x, y, x_test, y_test)`` of shapes ``(N, 2), (N, 1), (M, 2), (M, 1)``; training
+    angles ``2π i/N + 0.3``, test angles ``2π j/M`` (none coincides with a training angle).
+    """
+    return _toy_problem(positive_int(n_train, "n_train"), positive_int(n_test, "n_test"))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))  # one compilation, not one per operation and shape
+def _toy_problem(n_train, n_test):
+    def on_circle(phi):
+        return RADIUS * jnp.stack([jnp.cos(phi), jnp.sin(phi)], 1), (jnp.sin(2 * phi) + 0.5 * jnp.cos(phi))[:, None]
+
+    x, y = on_circle(jnp.linspace(0, 2 * jnp.pi, n_train, endpoint=False) + 0.3)
+    xt, yt = on_circle(jnp.linspace(0, 2 * jnp.pi, n_test, endpoint=False))
+    return x, y, xt, yt
+
+
+def network(params: Any, x: jax.Array) -> jax.Array:
+    """The chapter's network: :func:`ntkbook.mlp.apply` with erf and ``β = 0.5``."""
+    return _mlp.apply(params, x, activation=ACTIVATION, beta=BETA)
+
+
+def init_network(key: jax.Array, width: int, n_out: int = 1) -> list:
+    """``(2, width, n_out)`` parameters of :func:`network`."""
+    return _mlp.init(key, (2, width, n_out))
+
+
+def init_networks(keys: jax.Array, width: int, n_out: int = 1) -> list:
+    """:func:`init_network` for a batch of keys, stacked on a leading axis (``jax.vmap`` of it, the same
+    numbers; :func:`ntkbook.mlp.init_batch`)."""
+    return _mlp.init_batch(keys, (2, width, n_out))
+
+
+def empirical_kernels(params: Any, x: jax.Array, x_test: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Empirical NTK ``K(X, X)`` and ``K(X*, X)`` of :func:`network` (traces over the single output)."""
+    cfg = dict(activation=ACTIVATION, beta=BETA)
+    return (
+        _ntk.empirical_ntk(network, params, x, output="trace", mlp_config=cfg),
+        _ntk.empirical_ntk(network, params, x_test, x, output="trace", mlp_config=cfg),
+    )
+
+
+def infinite_kernels(x1: jax.Array, x2: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+    """Infinite-width ``(Σ, Θ)`` of :func:`network` (:func:`ntkbook.infinite_ntk.infinite_width_kernels`)."""
+    return _inf.infinite_width_kernels(x1, x2, depth=DEPTH, activation=ACTIVATION, beta=BETA)
+
+
+def _flat_jacobian(apply_fn, params, x):
+    """``J = ∂f(X)/∂θ`` flattened to ``(N n_L, P)`` (small networks only), with the flat ``θ`` and its unravel."""
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    return _jacobian_matrix(apply_fn, params, x), flat, unravel
+
+
+# The claims' autodiff runs compiled, one program per function and shape: run eagerly, every
+# primitive of a gradient or Jacobian would be compiled on its own (tens of milliseconds each).
+@functools.partial(jax.jit, static_argnums=0)
+def _jacobian_matrix(apply_fn, params, x):
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    return jax.jacrev(lambda p: apply_fn(unravel(p), x).reshape(-1))(flat)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _loss_gradients(apply_fn, params, x, y):
+    """``∇_θ L`` flattened ``(P,)`` and ``∇_f L`` ``(N, n_L)`` of the MSE loss, by autodiff."""
+    g_theta = jax.flatten_util.ravel_pytree(jax.grad(lambda p: mse_loss(apply_fn(p, x), y))(params))[0]
+    return g_theta, jax.grad(lambda out: mse_loss(out, y))(apply_fn(params, x))
+
+
+# Two float64 computations of the same quantity by different routes (eigendecomposition vs a loop
+# of steps, jvp vs an explicit Jacobian): they differ by accumulated rounding, a few hundred ulps
+# of O(1) numbers over ~100 steps.
+_ROUNDING = 1e-11
+# scipy's DOP853 with rtol = 1e-12, atol = 1e-13 on O(1) quantities over the integration window.
+_SOLVER = 1e-9
+
+
+# --------------------------------------------------------------------------- claims: the loss gradient
+
+
+def _small_setup(width: int = 16, key: int = 0):
+    x, y, xt, yt = toy_problem()
+    p0 = init_network(jax.random.key(key), width)
+    return x, y, xt, yt, p0
+
+
+@claim(
+    CHAPTER,
+    "MSE loss: the source's gradient ∇_θ L(θ) = f(X; θ) - Y",
+    equation="eq-mse-gradient",
+    source_holds=False,
+    where="Linearized models, 'In a simple case when the empirical loss is an MSE loss'",
+    source_says="∇_θ L(θ) = f(X; θ) - Y",
+    truth="∇_f L = (f(X; θ) - Y)/N (a vector over the N n_L outputs) and ∇_θ L = ∇_θ f(X; θ) (f(X; θ) - Y)/N "
+    "(a P-vector), for L = (1/N) Σ ½||f - y||²",
+)
+def check_mse_gradient_as_written():
+    x, y, _, _, p0 = _small_setup()
+    f = network(p0, x)
+    g_theta, g_f = _loss_gradients(network, p0, x, y)
+    return [
+        check_close(
+            "shape of ∇_θ L (P,) vs shape of f(X) - Y (N n_L,)",
+            np.array(g_theta.shape),
+            np.array([(f - y).size]),
+            atol=0,
+            expect=False,
+            detail=f"P = {g_theta.size}, N n_L = {(f - y).size}",
+        ),
+        check_close("even read as ∇_f L: autodiff ∇_f L vs f(X) - Y (N = 7)", g_f, f - y, atol=_ROUNDING, expect=False),
+    ]
+
+
+@claim(CHAPTER, "MSE loss: ∇_f L = (f - Y)/N and ∇_θ L = J^T (f - Y)/N", equation="eq-mse-gradient")
+def check_mse_gradient():
+    x, y, _, _, p0 = _small_setup()
+    f = network(p0, x)
+    n = x.shape[0]
+    g_theta, g_f = _loss_gradients(network, p0, x, y)
+    jac, _, _ = _flat_jacobian(network, p0, x)
+    return [
+        check_close("autodiff ∇_f L vs (f(X) - Y)/N", g_f, (f - y) / n, atol=_ROUNDING),
+        check_close(
+            "autodiff ∇_θ L vs J^T (f(X) - Y)/N with the explicit Jacobian",
+            g_theta,
+            jac.T @ (f - y).reshape(-1) / n,
+            atol=_ROUNDING,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- claims: the linearized model
+
+
+@claim(
+    CHAPTER,
+    "The linearized model as written: f(θ0) + ∇_θ f(θ0)(θ - θ0)",
+    equation="eq-linearized",
+    source_holds=False,
+    where="Linearized models, definition of f^lin",
+    source_says="f^lin(θ(t)) = f(θ(0)) + ∇_θ f(θ(0)) (θ(t) - θ(0))",
+    truth="with ∇_θ f = J^T (P x n_L) the product needs a transpose: f^lin = f(θ(0)) + ∇_θ f(θ(0))^T (θ(t) - θ(0)) "
+    "= f(θ(0)) + J (θ(t) - θ(0))",
+)
+def check_linearized_as_written():
+    x, _, _, _, p0 = _small_setup()
+    n_out = 2
+    p0 = init_network(jax.random.key(1), 16, n_out)
+    grad_f = _jacobian_matrix(network, p0, x[:1]).T  # ∇_θ f = J^T, (P, n_L)
+    P = grad_f.shape[0]
+    return check_close(
+        "inner dimensions of ∇_θ f (P x n_L) times θ - θ0 (P): n_L vs P",
+        np.array([grad_f.shape[1]]),
+        np.array([P]),
+        atol=0,
+        expect=False,
+        detail=f"P = {P}, n_L = {n_out}",
+    )
+
+
+@claim(
+    CHAPTER,
+    "linearize(): f_lin = f(θ0) + J (θ - θ0) by one jvp, equal to the explicit Jacobian product; "
+    "f - f_lin is second order",
+    equation="eq-linearized",
+)
+def check_linearize():
+    x, _, xt, _, _ = _small_setup()
+    p0 = init_network(jax.random.key(1), 16, 2)
+    lin = linearize(network, p0)
+    jac, flat0, unravel = _flat_jacobian(network, p0, xt)
+    d = _mlp.standard_normal(jax.random.key(2), flat0.shape)
+    d = d / jnp.linalg.norm(d)
+    p1 = unravel(flat0 + 0.3 * d)
+    explicit = network(p0, xt) + (jac @ (0.3 * d)).reshape(xt.shape[0], 2)
+    eps = np.logspace(-1, -3, 7)
+    remainder = jax.jit(
+        jax.vmap(lambda e: jnp.max(jnp.abs(network(unravel(flat0 + e * d), xt) - lin(unravel(flat0 + e * d), xt))))
+    )
+    rem = np.asarray(remainder(jnp.asarray(eps)))
+    return [
+        check_close(
+            "jvp-based f_lin vs f(θ0) + J Δθ with the explicit Jacobian (48 inputs, 2 outputs)",
+            lin(p1, xt),
+            explicit,
+            atol=_ROUNDING,
+        ),
+        check_slope(
+            "remainder max|f(θ0 + εd) - f_lin(θ0 + εd)| vs ε, ε in [1e-3, 1e-1]",
+            eps,
+            rem,
+            2.0,
+            atol=0.05,
+            detail="Taylor: the remainder is O(ε²)",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- claims: gradient descent on f_lin
+
+
+@functools.cache
+def _lin_gd(width: int = 256, steps: int = 100):
+    """GD on the linearized network of one initialization, with its empirical kernels (cached)."""
+    x, y, xt, yt = toy_problem()
+    p0 = init_network(jax.random.key(3), width)
+    lin = linearize(network, p0)
+    traj = train(lin, p0, x, y, learning_rate=LEARNING_RATE, steps=steps, x_test=xt, y_test=yt)
+    k, kt = empirical_kernels(p0, x, xt)
+    return x, y, xt, yt, p0, traj, k, kt
+
+
+@claim(
+    CHAPTER,
+    "Gradient descent on f_lin follows f_t = Y + (I - ηK/N)^t (f_0 - Y) exactly, on training and test inputs",
+    equation="eq-discrete-closed-form",
+)
+def check_discrete_closed_form():
+    x, y, xt, yt, p0, traj, k, kt = _lin_gd()
+    tr, te = mse_dynamics(
+        k,
+        network(p0, x),
+        y,
+        learning_rate=LEARNING_RATE,
+        times=traj.steps,
+        kernel_test_train=kt,
+        f0_test=network(p0, xt),
+        discrete=True,
+    )
+    return [
+        check_close(
+            "GD on f_lin vs (I - ηK/N)^t closed form, train outputs, 100 steps, width 256",
+            traj.train_outputs,
+            tr,
+            atol=_ROUNDING,
+        ),
+        check_close(
+            "GD on f_lin vs closed form K(x*,X)K^-1(I - (I - ηK/N)^t), 48 test outputs",
+            traj.test_outputs,
+            te,
+            atol=_ROUNDING,
+        ),
+    ]
+
+
+@jax.jit
+def _parameter_move(jac, r0, a, t):
+    """``-J^T K^-1 (I - (I - a K)^t) r0`` with ``K = J J^T`` (``a = η/N``, ``t`` steps): ``(P,)``."""
+    lam, v = jnp.linalg.eigh(jac @ jac.T)
+    _, res = spectral_factors(lam, a, jnp.reshape(t, (1,)), discrete=True)
+    return -jac.T @ (v @ (res[0] * (v.T @ r0)))
+
+
+@claim(
+    CHAPTER,
+    "The parameters of f_lin move by θ_t - θ_0 = -J^T K^-1 (I - (I - ηK/N)^t)(f_0 - Y)",
+    equation="eq-parameter-closed-form",
+)
+def check_parameter_closed_form():
+    x, y, xt, yt, p0, traj, k, kt = _lin_gd()
+    jac, flat0, _ = _flat_jacobian(network, p0, x)
+    predicted = _parameter_move(jac, (network(p0, x) - y)[:, 0], LEARNING_RATE / x.shape[0], float(traj.steps[-1]))
+    moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
+    return check_close("θ_100 - θ_0 of GD on f_lin vs the closed form (P = 1025)", moved, predicted, atol=_ROUNDING)
+
+
+@claim(
+    CHAPTER,
+    "One step: θ(t) - θ(0) = -η∇_θ L(θ) holds for t = 1 only",
+    equation="eq-parameter-closed-form",
+    source_holds=False,
+    where="Linearized models, first line of the gradient-descent derivation",
+    source_says="θ(t) - θ(0) = -η ∇_θ L(θ)",
+    truth="one step gives θ(1) - θ(0) = -η ∇_θ L(θ(0)); after t steps θ(t) - θ(0) = -η Σ_{s<t} ∇_θ L(θ(s)) "
+    "(for gradient flow -η ∫_0^t ∇_θ L(θ(s)) ds)",
+)
+def check_single_step_as_written():
+    x, y, xt, yt, p0, traj, k, kt = _lin_gd()
+    lin = linearize(network, p0)
+    grad = lambda p: _loss_gradients(lin, p, x, y)[0]  # noqa: E731
+    flat0 = jax.flatten_util.ravel_pytree(p0)[0]
+    one = train(lin, p0, x, y, learning_rate=LEARNING_RATE, steps=1).params
+    moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
+    return [
+        check_close(
+            "t = 1: θ(1) - θ(0) vs -η∇L(θ(0))",
+            jax.flatten_util.ravel_pytree(one)[0] - flat0,
+            -LEARNING_RATE * grad(p0),
+            atol=_ROUNDING,
+        ),
+        check_close(
+            "t = 100: θ(t) - θ(0) vs -η∇L(θ(0))",
+            moved,
+            -LEARNING_RATE * grad(p0),
+            atol=1e-3,
+            relative=True,
+            expect=False,
+            detail="relative error, tolerance 0.1%",
+        ),
+        check_close(
+            "t = 100: θ(t) - θ(0) vs -η∇L(θ(t))",
+            moved,
+            -LEARNING_RATE * grad(traj.params),
+            atol=1e-3,
+            relative=True,
+            expect=False,
+            detail="relative error, tolerance 0.1%",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "The gradient as ∇_θ f(θ)^T ∇_f L: the shapes do not chain",
+    equation="eq-mse-gradient",
+    source_holds=False,
+    where="Linearized models, first line of the gradient-descent derivation",
+    source_says="-η ∇_θ L(θ) = -η ∇_θ f(θ)^T ∇_f L",
+    truth="with ∇_θ f of shape P x N n_L, ∇_θ L = ∇_θ f ∇_f L (no transpose), as in the NTK section",
+)
+def check_gradient_transpose_as_written():
+    x, y, _, _, p0 = _small_setup()
+    jac, _, _ = _flat_jacobian(network, p0, x)
+    grad_f = jac.T  # ∇_θ f(X), (P, N n_L)
+    return check_close(
+        "inner dimensions of ∇_θ f^T (N n_L x P) times ∇_f L (N n_L): P vs N n_L",
+        np.array([grad_f.shape[0]]),
+        np.array([grad_f.shape[1]]),
+        atol=0,
+        expect=False,
+        detail=f"P = {grad_f.shape[0]}, N n_L = {grad_f.shape[1]}",
+    )
+
+
+# --------------------------------------------------------------------------- claims: gradient flow
+
+
+@functools.cache
+def _flow_numeric(width: int = 32, t_end: float = 60.0):
+    """Integrate the *parameter* flow dθ/dt = -η ∇_θ L(f_lin(θ)) numerically (scipy DOP853).
+
+    Independent of any kernel formula: it never forms K or an exponential.
+    """
+    from scipy.integrate import solve_ivp
+
+    x, y, xt, yt = toy_problem()
+    p0 = init_network(jax.random.key(4), width)
+    lin = linearize(network, p0)
+    flat0, unravel = jax.flatten_util.ravel_pytree(p0)
+    rhs = jax.jit(
+        lambda th: (
+            -LEARNING_RATE * jax.flatten_util.ravel_pytree(jax.grad(lambda q: mse_loss(lin(q, x), y))(unravel(th)))[0]
+        )
+    )
+    ts = np.linspace(0.0, t_end, 13)
+    sol = solve_ivp(
+        lambda t, th: np.asarray(rhs(jnp.asarray(th))),
+        (0.0, t_end),
+        np.asarray(flat0),
+        method="DOP853",
+        t_eval=ts,
+        rtol=1e-12,
+        atol=1e-13,
+    )
+    thetas = jnp.asarray(sol.y.T)
+    outs, outs_t = jax.jit(jax.vmap(lambda th: (lin(unravel(th), x), lin(unravel(th), xt))))(thetas)
+    k, kt = empirical_kernels(p0, x, xt)
+    return x, y, xt, p0, ts, outs, outs_t, k, kt
+
+
+def _expm_sym(k, s):
+    lam, v = jnp.linalg.eigh(k)
+    return (v * jnp.exp(s * lam)) @ v.T
+
+
+@claim(
+    CHAPTER,
+    "Gradient flow of f_lin: f_t = Y + exp(-ηKt/N)(f_0 - Y), and the test outputs from the same kernel",
+    equation="eq-flow-closed-form",
+)
+def check_flow_closed_form():
+    x, y, xt, p0, ts, outs, outs_t, k, kt = _flow_numeric()
+    tr, te = mse_dynamics(
+        k, network(p0, x), y, learning_rate=LEARNING_RATE, times=ts, kernel_test_train=kt, f0_test=network(p0, xt)
+    )
+    return [
+        check_close(
+            "numerically integrated parameter flow vs Y + exp(-ηKt/N)(f_0 - Y), t in [0, 60]", outs, tr, atol=_SOLVER
+        ),
+        check_close(
+            "same, 48 test outputs vs f_0(x*) - K(x*,X)K^-1(I - exp(-ηKt/N))(f_0 - Y)", outs_t, te, atol=_SOLVER
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "The source's closed form f = (f(θ0) - Y) e^{-ηK t} + Y (missing the 1/N of its own loss)",
+    equation="eq-flow-closed-form",
+    source_holds=False,
+    where="Linearized models, closed-form solution (first expression)",
+    source_says="df/dt = -η K (f - Y), f(θ) = (f(θ(0)) - Y) e^{-η K t} + Y",
+    truth="with L = (1/N) Σ ½||f - y||² and dθ/dt = -η∇_θ L: df/dt = -(η/N) K (f - Y), "
+    "f_t = Y + e^{-η K t/N}(f_0 - Y) (the exponential may stand on the right only for a row vector; K is symmetric)",
+)
+def check_source_closed_form_as_written():
+    x, y, xt, p0, ts, outs, outs_t, k, kt = _flow_numeric()
+    f0 = network(p0, x)[:, 0]
+    row = jnp.stack([(f0 - y[:, 0]) @ _expm_sym(k, -LEARNING_RATE * t) + y[:, 0] for t in ts])
+    col = jnp.stack([_expm_sym(k, -LEARNING_RATE * t) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
+    return [
+        check_close("row vector times e^{-ηKt} vs e^{-ηKt} times column (K symmetric)", row, col, atol=_ROUNDING),
+        check_close(
+            "source closed form (rate η K, no 1/N) vs the integrated flow",
+            row,
+            outs[:, :, 0],
+            atol=_SOLVER,
+            expect=False,
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "The source's second expression f(θ0) e^{-K t} + (I - e^{-ηK t}) Y",
+    equation="eq-flow-closed-form",
+    source_holds=False,
+    where="Linearized models, closed-form solution (second expression)",
+    source_says="f(θ) = f(θ(0)) e^{-K∞ t} + (I - e^{-η K∞ t}) Y",
+    truth="the same η (and, with the 1/N loss, 1/N) must appear in both exponentials: "
+    "f_t = e^{-ηKt/N} f_0 + (I - e^{-ηKt/N}) Y",
+)
+def check_source_second_form_as_written():
+    x, y, xt, p0, ts, outs, outs_t, k, kt = _flow_numeric()
+    f0 = network(p0, x)[:, 0]
+    first = jnp.stack([_expm_sym(k, -LEARNING_RATE * t) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
+    second = jnp.stack([_expm_sym(k, -t) @ f0 + (y[:, 0] - _expm_sym(k, -LEARNING_RATE * t) @ y[:, 0]) for t in ts])
+    fixed = jnp.stack([_expm_sym(k, -LEARNING_RATE * t / x.shape[0]) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
+    return [
+        check_close("second expression vs the first expression (η = 1.5)", second, first, atol=_ROUNDING, expect=False),
+        check_close("e^{-ηKt/N} f_0 + (I - e^{-ηKt/N}) Y vs the integrated flow", fixed, outs[:, :, 0], atol=_SOLVER),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Separation of variables ∫dg/g = -η∫K dt, read componentwise",
+    equation="eq-eigen-modes",
+    source_holds=False,
+    where="Linearized models, solving dg/dt = -η K g",
+    source_says="∫ dg/g = -η ∫ K dt, g = C e^{-η K t}",
+    truth="one cannot divide by the vector g; in the eigenbasis K = V Λ V^T of the constant symmetric K the "
+    "modes h = V^T g decouple, h_k(t) = h_k(0) e^{-η λ_k t/N}, and g(t) = e^{-η K t/N} g(0)",
+)
+def check_separation_as_written():
+    x, y, xt, p0, ts, outs, outs_t, k, kt = _flow_numeric()
+    n = x.shape[0]
+    g = outs[:, :, 0] - y[:, 0]
+    componentwise = g[0][None] * jnp.exp(-LEARNING_RATE * jnp.diag(k)[None] * jnp.asarray(ts)[:, None] / n)
+    return check_close(
+        "componentwise g_i(0) e^{-η K_ii t/N} vs the integrated flow", componentwise, g, atol=_SOLVER, expect=False
+    )
+
+
+@claim(
+    CHAPTER,
+    "In the eigenbasis of K the flow decouples into scalar ODEs h_k' = -(η λ_k/N) h_k",
+    equation="eq-eigen-modes",
+)
+def check_eigen_modes():
+    x, y, xt, p0, ts, outs, outs_t, k, kt = _flow_numeric()
+    n = x.shape[0]
+    lam, v = jnp.linalg.eigh(k)
+    h = (outs[:, :, 0] - y[:, 0]) @ v  # (T, N): modes
+    predicted = h[0][None] * jnp.exp(-LEARNING_RATE * lam[None] * jnp.asarray(ts)[:, None] / n)
+    return check_close("modes V^T(f_t - Y) of the integrated flow vs h_k(0) e^{-η λ_k t/N}", h, predicted, atol=_SOLVER)
+
+
+# --------------------------------------------------------------------------- claims: real networks vs width
+
+WIDTHS = (256, 512, 1024, 2048)
+SWEEP_SEEDS = 8
+SWEEP_STEPS = 100
+
+
+@functools.cache
+def width_sweep(
+    widths: tuple[int, ...] = WIDTHS, seeds: int = SWEEP_SEEDS, steps: int = SWEEP_STEPS, record_every: int = 5
+) -> dict:
+    """Train the real network (``vmap`` over ``seeds`` initializations, key 10) at each width and
+    compare with f_lin (its empirical-kernel closed form, discrete) and with the infinite-width
+    closed form started from the network's own ``f_0``.
+
+    Returns a dict of NumPy arrays: ``gap_lin`` and ``gap_inf`` ``(W, seeds)`` (max over steps and
+    over the 55 train + test outputs), and for plotting the first seed's train/test losses
+    ``loss_real``, ``loss_lin``, ``loss_inf`` ``(W, 2, steps + 1)`` (train, test).
+    """
+    x, y, xt, yt = toy_problem()
+    _, k_inf = infinite_kernels(x)
+    _, k_inf_tx = infinite_kernels(xt, x)
+    times = np.arange(0, steps + 1, record_every)
+
+    def one(p0, x, y, xt, yt):
+        traj = train(
+            network, p0, x, y, learning_rate=LEARNING_RATE, steps=steps, record_every=record_every, x_test=xt, y_test=yt
+        )
+        f_real, ft_real = traj.train_outputs, traj.test_outputs
+        k, kt = empirical_kernels(p0, x, xt)
+        return f_real, ft_real, k, kt, network(p0, x), network(p0, xt)
+
+    # Only this part depends on the width (one compilation per width; the initial parameters are
+    # drawn outside it, so that the random draws are not compiled again for every width); the
+    # closed forms below have width-independent shapes, compiled once.
+    run = jax.jit(jax.vmap(one, in_axes=(0, None, None, None, None)))
+    closed = jax.jit(
+        jax.vmap(
+            lambda k, kt, f0, f0t: mse_dynamics(
+                k, f0, y, learning_rate=LEARNING_RATE, times=times, kernel_test_train=kt, f0_test=f0t, discrete=True
+            )
+        )
+    )
+    gap = lambda a, b: np.max(np.abs(np.asarray(a) - np.asarray(b)), axis=(1, 2, 3))  # noqa: E731
+    loss = lambda f, t: 0.5 * np.sum((np.asarray(f)[0] - np.asarray(t)) ** 2, axis=(1, 2)) / np.asarray(t).shape[0]  # noqa: E731
+    out = {k: [] for k in ("gap_lin", "gap_inf", "loss_real", "loss_lin", "loss_inf")}
+    keys = jax.random.split(jax.random.key(10), seeds)
+    for p0 in _mlp.init_sweep(keys, [(2, w, 1) for w in widths]):  # = init_networks(keys, w) for each width
+        f_real, ft_real, k, kt, f0, f0t = run(p0, x, y, xt, yt)
+        lin_tr, lin_te = closed(k, kt, f0, f0t)
+        inf_tr, inf_te = closed(jnp.broadcast_to(k_inf, k.shape), jnp.broadcast_to(k_inf_tx, kt.shape), f0, f0t)
+        out["gap_lin"].append(np.maximum(gap(f_real, lin_tr), gap(ft_real, lin_te)))
+        out["gap_inf"].append(np.maximum(gap(f_real, inf_tr), gap(ft_real, inf_te)))
+        for name, (tr, te) in (
+            ("loss_real", (f_real, ft_real)),
+            ("loss_lin", (lin_tr, lin_te)),
+            ("loss_inf", (inf_tr, inf_te)),
+        ):
+            out[name].append(np.stack([loss(tr, y), loss(te, yt)]))
+    return {k: np.stack(v) for k, v in out.items()} | {"widths": np.array(widths)}
+
+
+@claim(
+    CHAPTER,
+    "Real network vs its linearization: the gap falls like 1/width (smooth activation)",
+    equation="eq-linearized",
+)
+def check_width_gap_linearized():
+    s = width_sweep()
+    mean = s["gap_lin"].mean(1)
+    return check_slope(
+        "mean over 8 seeds of max_t |f_t - f_lin,t| vs width 256..2048",
+        s["widths"],
+        mean,
+        -1.0,
+        atol=0.2,
+        detail="expected -1: second-order terms with random signs; tol 0.2 for pre-asymptotic curvature",
+    )
+
+
+@claim(
+    CHAPTER,
+    "Real network vs the infinite-width closed form: the gap falls like width^-1/2",
+    equation="eq-discrete-closed-form",
+)
+def check_width_gap_infinite():
+    s = width_sweep()
+    mean = s["gap_inf"].mean(1)
+    return check_slope(
+        "mean over 8 seeds of max_t |f_t - f_inf,t| vs width 256..2048",
+        s["widths"],
+        mean,
+        -0.5,
+        atol=0.1,
+        detail="expected -1/2: the empirical NTK fluctuates by O(n^-1/2) around K_inf",
+    )
+
+
+# --------------------------------------------------------------------------- claims: the NTK-GP
+
+ENSEMBLE_WIDTH = 1024
+ENSEMBLE_SEEDS = 128
+ENSEMBLE_LR = 1.75
+
+
+@functools.cache
+def ensemble(width: int = ENSEMBLE_WIDTH, seeds: int = ENSEMBLE_SEEDS) -> dict:
+    """Train ``seeds`` networks (key 20, ``vmap``) until the slowest mode has decayed by 1e-6 and
+    return their test predictions ``(seeds, M)`` beside the analytic NTK-GP mean and variance at t = ∞."""
+    x, y, xt, yt = toy_problem()
+    s_xx, k_xx = infinite_kernels(x)
+    s_tx, k_tx = infinite_kernels(xt, x)
+    s_tt, _ = infinite_kernels(xt)
+    lam = jnp.linalg.eigvalsh(k_xx)
+    steps = int(np.ceil(np.log(1e6) * x.shape[0] / (ENSEMBLE_LR * float(lam[0]))))
+    mean, cov = ntk_gp(s_tt, s_tx, s_xx, k_tx, k_xx, y)
+
+    def one(p0, x, y, xt):
+        p = train(network, p0, x, y, learning_rate=ENSEMBLE_LR, steps=steps, record_every=steps).params
+        return network(p, xt)[:, 0], mse_loss(network(p, x), y)
+
+    keys = jax.random.split(jax.random.key(20), seeds)
+    preds, losses = jax.jit(jax.vmap(one, in_axes=(0, None, None, None)))(init_networks(keys, width), x, y, xt)
+    return dict(
+        preds=np.asarray(preds),
+        final_loss=np.asarray(losses),
+        mean=np.asarray(mean[:, 0]),
+        var=np.asarray(jnp.diag(cov)),
+        steps=steps,
+        x_test=np.asarray(xt),
+        x=np.asarray(x),
+        y=np.asarray(y),
+        lam_max=float(lam[-1]),
+    )
+
+
+@claim(CHAPTER, "Ensemble of trained networks vs the NTK-GP: mean and variance at t = ∞", equation="eq-ntk-gp")
+def check_ntk_gp_ensemble():
+    e = ensemble()
+    p = e["preds"]
+    m = p.shape[0]
+    est_mean = p.mean(0)
+    se_mean = p.std(0, ddof=1) / np.sqrt(m)
+    est_var = p.var(0, ddof=1)
+    c = p - est_mean
+    se_var = np.sqrt(np.maximum((c**4).mean(0) - est_var**2, 0) / m)
+    return [
+        check_monte_carlo(
+            f"ensemble mean of {m} networks (width {ENSEMBLE_WIDTH}) vs Θ(x*,X)Θ^-1 Y, 48 test inputs",
+            est_mean,
+            e["mean"],
+            se_mean,
+        ),
+        check_monte_carlo("ensemble variance vs the NTK-GP variance, 48 test inputs", est_var, e["var"], se_var),
+    ]

@@ -1,0 +1,418 @@
+"""Chapter 12 -- lazy training (``book/12-lazy-training.ipynb``).
+
+The chapter's seeded studies on the toy problem of chapter 11
+(:func:`ntkbook.chapters.c11_linearized_models.toy_problem`): two-layer tanh networks in the NTK
+and the mean-field parameterization trained over widths, with the movement of the parameters, the
+Jacobian and the kernel and ``κ`` measured at initialization and after training
+(:func:`width_sweep`); Chizat et al.'s output scaling ``α`` (:func:`alpha_sweep`); and the
+chapter's claims. The networks and the norms are the library's, :mod:`ntkbook.lazy`.
+
+References: :cite:`chizat2019lazy`, :cite:`lee2019wide`, :cite:`mei2018mean`, :cite:`weng2022ntk` (Lazy training).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.flatten_util
+import jax.numpy as jnp
+import numpy as np
+
+from .. import mlp as _mlp
+from ..claims import check_close, check_slope, claim, shown
+from ..lazy import apply_parameterized, flat_outputs, hessian_norm, jacobian_norm, scaled_apply
+from ..linearized import linearize, train
+from . import c11_linearized_models as c11
+
+CHAPTER = "12-lazy-training"
+
+__all__ = [
+    "CHAPTER",
+    "LEARNING_RATE",
+    "STEPS",
+    "WIDTHS",
+    "SEEDS",
+    "HESSIAN_ITERATIONS",
+    "ALPHAS",
+    "ALPHA_WIDTH",
+    "alpha_sweep",
+    "width_sweep",
+    "check_alpha_scaling",
+    "check_delta_theta_as_written",
+    "check_delta_theta_order",
+    "check_delta_theta_single_sample",
+    "check_jacobian_and_ntk_change",
+    "check_jacobian_change_as_written",
+    "check_kappa_vanishes",
+    "check_mean_field_not_lazy",
+    "check_relative_parameter_change",
+]
+
+
+# --------------------------------------------------------------------------- the experiments
+
+LEARNING_RATE = 1.0
+STEPS = 400
+WIDTHS = (64, 256, 1024, 4096)
+SEEDS = 8
+HESSIAN_ITERATIONS = 30
+
+
+def _measure(p0, u0, scale, lr, steps, x, y):
+    """Train one network from ``p0`` and measure everything at θ_0 and θ_T (all inside one trace);
+    ``u0`` (``(P,)``) is the starting direction of the Hessian power iteration."""
+    net = lambda p, xx: scaled_apply(p, xx, scale)  # noqa: E731
+    f, th0 = flat_outputs(net, p0, x)
+    grad = jax.grad(lambda th: 0.5 * jnp.sum((f(th) - y[:, 0]) ** 2) / x.shape[0])
+    thT = jax.lax.fori_loop(0, steps, lambda _, th: th - lr * grad(th), th0)
+    jac = jax.jacrev(f)
+    j0, jT = jac(th0), jac(thT)
+    k0, kT = j0 @ j0.T, jT @ jT.T
+    dth = thT - th0
+    dj = jT - j0
+    taylor = jax.jvp(jac, (th0,), (dth,))[1]  # D²f(θ_0)[Δθ], (N, P)
+    r = y[:, 0] - f(th0)
+    lam, v = jnp.linalg.eigh(k0)
+    op = lambda m: jnp.sqrt(jnp.linalg.eigvalsh(m @ m.T)[-1])  # noqa: E731
+    hess = hessian_norm(net, p0, x, start=u0, iterations=HESSIAN_ITERATIONS)
+    return dict(
+        dtheta=jnp.linalg.norm(dth),
+        theta0=jnp.linalg.norm(th0),
+        rel_jac=jnp.linalg.norm(dj) / jnp.linalg.norm(j0),
+        rel_ntk=jnp.linalg.norm(kT - k0) / jnp.linalg.norm(k0),
+        jac_op=jnp.sqrt(lam[-1]),
+        jac_min=jnp.sqrt(lam[0]),
+        jac_fro=jnp.linalg.norm(j0),
+        dj_op=op(dj),
+        taylor_rel=jnp.linalg.norm(dj - taylor) / jnp.linalg.norm(dj),
+        taylor_op=op(taylor),
+        residual=jnp.linalg.norm(r),
+        min_norm=jnp.sqrt(jnp.dot(v.T @ r, (v.T @ r) / lam)),
+        hess=hess,
+        kappa=jnp.linalg.norm(r) * hess / lam[-1],
+        final_loss=0.5 * jnp.sum((f(thT) - y[:, 0]) ** 2) / x.shape[0],
+    )
+
+
+@functools.cache
+def width_sweep(widths: tuple[int, ...] = WIDTHS, seeds: int = SEEDS, steps: int = STEPS) -> dict:
+    """Train NTK- and mean-field-parameterized two-layer tanh networks on the toy problem of
+    chapter 11 (``vmap`` over ``seeds`` keys from ``key(30)`` and over the two parameterizations)
+    and measure every quantity of :func:`_measure`.
+
+    The mean-field network uses the learning rate ``η n`` (``η / (n s²)`` in general), which gives
+    both parameterizations the same function-space dynamics at initialization.
+
+    Returns ``{"widths": (W,), "ntk": {name: (W, seeds)}, "mean_field": {name: (W, seeds)}}``.
+    """
+    x, y, _, _ = c11.toy_problem()
+    keys = jax.random.split(jax.random.key(30), seeds)
+    # Per seed one key for the initialization and one for the start of the power iteration. The
+    # random draws are made here, once for all widths, not inside the measurement (compiled once
+    # per width): every width's draw is the first numbers of the widest one's (mlp.init_sweep).
+    split = jax.vmap(jax.random.split)(keys)  # (seeds, 2)
+    k_init, k_power = split[:, 0], split[:, 1]
+    inits = _mlp.init_sweep(k_init, [(x.shape[1], n, 1) for n in widths])
+    starts = np.asarray(jax.vmap(lambda k: jax.random.normal(k, (4 * max(widths) + 1,)))(k_power))  # P = 4n + 1
+    run = jax.jit(
+        jax.vmap(
+            jax.vmap(_measure, in_axes=(0, 0, None, None, None, None, None)),
+            in_axes=(None, None, 0, 0, None, None, None),
+        ),
+        static_argnums=4,
+    )
+    out = {"ntk": [], "mean_field": []}
+    for n, p0 in zip(widths, inits):
+        scales = jnp.array([n**-0.5, 1.0 / n])
+        lrs = LEARNING_RATE / (n * scales**2)
+        res = run(p0, jax.device_put(starts[:, : 4 * n + 1]), scales, lrs, steps, x, y)
+        for i, name in enumerate(("ntk", "mean_field")):
+            out[name].append({k: np.asarray(val[i]) for k, val in res.items()})
+    stack = lambda rows: {k: np.stack([r[k] for r in rows]) for k in rows[0]}  # noqa: E731
+    return {"widths": np.array(widths), "ntk": stack(out["ntk"]), "mean_field": stack(out["mean_field"])}
+
+
+ALPHAS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+ALPHA_WIDTH = 128
+
+
+@functools.cache
+def alpha_sweep(
+    alphas: tuple[float, ...] = ALPHAS, width: int = ALPHA_WIDTH, seeds: int = SEEDS, steps: int = STEPS
+) -> dict:
+    """Chizat et al.'s output scaling: train ``f_α(θ) = α (f(θ) - f(θ_0))`` on ``(1/α²) L`` (NTK
+    parameterization, width 128, ``vmap`` over α and seeds from ``key(40)``).
+
+    Returns ``{"alphas", "rel_dtheta": (A, seeds), "gap": (A, seeds), "final_loss": (A, seeds)}``,
+    ``gap`` being ``max |f_α(x*; θ_T) - f_α,lin(x*; θ_T)|`` over the 48 test inputs, the linearized
+    model in closed form ``K(x*,X) K^-1 (I - (I - η K/N)^T) Y`` (independent of α).
+    """
+    x, y, xt, _ = c11.toy_problem()
+    n_train = x.shape[0]
+
+    def one(key, alpha):
+        p0 = _mlp.init(key, (x.shape[1], width, 1))
+        f, th0 = flat_outputs(lambda p, xx: scaled_apply(p, xx, width**-0.5), p0, x)
+        f0 = f(th0)
+        fa = lambda th: alpha * (f(th) - f0)  # noqa: E731
+        grad = jax.grad(lambda th: 0.5 * jnp.sum((fa(th) - y[:, 0]) ** 2) / n_train / alpha**2)
+        thT = jax.lax.fori_loop(0, steps, lambda _, th: th - LEARNING_RATE * grad(th), th0)
+        ft, _ = flat_outputs(lambda p, xx: scaled_apply(p, xx, width**-0.5), p0, xt)
+        j0, jt = jax.jacrev(f)(th0), jax.jacrev(ft)(th0)
+        lam, v = jnp.linalg.eigh(j0 @ j0.T)
+        # f_α(θ_0) = 0: the linearized test outputs are K(x*,X) K^-1 (I - (I - ηK/N)^T) Y, independent of α.
+        res = (1 - (1 - LEARNING_RATE * lam / n_train) ** steps) / lam
+        lin_t = (jt @ j0.T) @ (v @ (res * (v.T @ y[:, 0])))
+        fat = alpha * (ft(thT) - ft(th0))
+        return (
+            jnp.linalg.norm(thT - th0) / jnp.linalg.norm(th0),
+            jnp.max(jnp.abs(fat - lin_t)),
+            0.5 * jnp.sum((fa(thT) - y[:, 0]) ** 2) / n_train,
+        )
+
+    keys = jax.random.split(jax.random.key(40), seeds)
+    rel, gap, loss = jax.jit(jax.vmap(jax.vmap(one, in_axes=(0, None)), in_axes=(None, 0)))(keys, jnp.array(alphas))
+    return {
+        "alphas": np.array(alphas),
+        "rel_dtheta": np.asarray(rel),
+        "gap": np.asarray(gap),
+        "final_loss": np.asarray(loss),
+    }
+
+
+# --------------------------------------------------------------------------- claims
+
+# Two float64 routes to one quantity (closed form vs a loop of steps): rounding only.
+_ROUNDING = 1e-10
+# A squared residual of O(1) targets after convergence is rounding squared: (1e-14)^2 per entry.
+_LOSS_NOISE = 1e-28
+
+
+def _sample_quantities():
+    s = width_sweep()
+    return s, s["ntk"], s["mean_field"], s["widths"]
+
+
+@claim(
+    CHAPTER,
+    "One sample, one output: ||Δθ|| = |ŷ - f(θ0)| / ||∇_θ f(θ0)|| exactly (minimum-norm solution)",
+    equation="eq-delta-theta",
+    source_holds=True,
+    where="Lazy training, 'Thus Δθ = θ(T) - θ(0) ≈ ...'",
+)
+def check_delta_theta_single_sample():
+    x, y, _, _ = c11.toy_problem()
+    x1, y1 = x[:1], y[:1]
+    p0 = _mlp.init(jax.random.key(50), (2, 256, 1))
+    net = lambda p, xx: apply_parameterized(p, xx)  # noqa: E731
+    traj = train(linearize(net, p0), p0, x1, y1, learning_rate=LEARNING_RATE, steps=STEPS, record_every=STEPS)
+    moved = jnp.linalg.norm(jax.flatten_util.ravel_pytree(traj.params)[0] - jax.flatten_util.ravel_pytree(p0)[0])
+    estimate = jnp.abs(y1[0, 0] - net(p0, x1)[0, 0]) / jacobian_norm(net, p0, x1)
+    return check_close(
+        "||θ_T - θ_0|| of GD on f_lin (N = 1, width 256, 400 steps) vs |ŷ - f_0| / ||∇f||",
+        moved,
+        estimate,
+        atol=_ROUNDING,
+        relative=True,
+        detail=f"final loss {shown(float(traj.train_loss[-1]), _LOSS_NOISE)}",
+    )
+
+
+@claim(
+    CHAPTER,
+    "Several samples: Δθ ≈ ||ŷ - f(θ0)|| / ||∇_θ f(θ0)|| as an estimate of ||Δθ||",
+    equation="eq-delta-theta",
+    source_holds=False,
+    where="Lazy training, 'Thus Δθ = θ(T) - θ(0) ≈ ||ŷ - f(θ(0))|| / ||∇_θ f(θ(0))||'",
+    source_says="Δθ ≈ ||ŷ - f(θ(0))|| / ||∇_θ f(θ(0))||",
+    truth="Δθ is a vector; for N > 1 samples its norm is sqrt(r^T K^-1 r) (r = ŷ - f(θ0), K = J J^T) for the "
+    "linearized model, between ||r||/σ_max(J) and ||r||/σ_min(J): the ratio is the right order, not the value",
+)
+def check_delta_theta_as_written():
+    s, ntk, _, widths = _sample_quantities()
+    est_op = ntk["residual"][-1] / ntk["jac_op"][-1]
+    est_fro = ntk["residual"][-1] / ntk["jac_fro"][-1]
+    return [
+        check_close(
+            f"||r|| / ||J||_op vs measured ||Δθ|| (N = 7, width {widths[-1]}, 8 seeds), relative",
+            est_op,
+            ntk["dtheta"][-1],
+            atol=0.1,
+            relative=True,
+            expect=False,
+            detail="tolerance 10%",
+        ),
+        check_close(
+            "||r|| / ||J||_F vs measured ||Δθ||, relative",
+            est_fro,
+            ntk["dtheta"][-1],
+            atol=0.1,
+            relative=True,
+            expect=False,
+            detail="tolerance 10%",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "||Δθ|| ≈ sqrt(r^T K^-1 r) ∈ [||r||/σ_max(J), ||r||/σ_min(J)], and the source's ratio keeps its order with width",
+    equation="eq-delta-theta-min-norm",
+)
+def check_delta_theta_order():
+    s, ntk, _, widths = _sample_quantities()
+    lower = ntk["residual"] / ntk["jac_op"]
+    upper = ntk["residual"] / ntk["jac_min"]
+    violation = np.maximum(lower - ntk["min_norm"], 0) + np.maximum(ntk["min_norm"] - upper, 0)
+    ratio = (lower / ntk["dtheta"]).mean(1)
+    return [
+        check_close(
+            "amount by which sqrt(r^T K^-1 r) leaves [||r||/σ_max, ||r||/σ_min], all widths and seeds",
+            violation,
+            np.zeros_like(violation),
+            atol=_ROUNDING,
+        ),
+        check_close(
+            f"measured ||Δθ|| of the trained network vs sqrt(r^T K0^-1 r), width {widths[-1]}, relative",
+            ntk["dtheta"][-1],
+            ntk["min_norm"][-1],
+            atol=0.02,
+            relative=True,
+            detail="tolerance 2%: the network is not exactly linear at finite width",
+        ),
+        check_slope(
+            "(||r||/||J||_op) / ||Δθ|| vs width 64..4096",
+            widths,
+            ratio,
+            0.0,
+            atol=0.1,
+            detail="the estimate is off by a width-independent factor",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Relative parameter change ||θ_T - θ_0|| / ||θ_0|| falls like width^-1/2 (two-layer: ||θ_0|| ~ sqrt(P) ~ sqrt(n), ||Δθ|| = O(1))",
+    equation="eq-relative-change",
+)
+def check_relative_parameter_change():
+    s, ntk, _, widths = _sample_quantities()
+    return [
+        check_slope("||Δθ|| (mean of 8 seeds) vs width 64..4096", widths, ntk["dtheta"].mean(1), 0.0, atol=0.1),
+        check_slope("||Δθ|| / ||θ_0|| vs width", widths, (ntk["dtheta"] / ntk["theta0"]).mean(1), -0.5, atol=0.1),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Relative Jacobian change ||J_T - J_0||_F / ||J_0||_F falls like width^-1/2; the NTK change like width^-1 (two-layer)",
+    equation="eq-relative-change",
+)
+def check_jacobian_and_ntk_change():
+    s, ntk, _, widths = _sample_quantities()
+    return [
+        check_slope("||J_T - J_0||_F / ||J_0||_F vs width 64..4096", widths, ntk["rel_jac"].mean(1), -0.5, atol=0.1),
+        # The slope must lie between the proven O(n^-1/2) bound of Lee et al. (2019) and the O(n^-1)
+        # of the random-sign argument (and of Dyer & Gur-Ari 2020): the interval [-1, -1/2].
+        check_slope(
+            "||K_T - K_0||_F / ||K_0||_F vs width 64..4096",
+            widths,
+            ntk["rel_ntk"].mean(1),
+            -0.75,
+            atol=0.25,
+            detail="slope within [-1, -1/2]: between the n^-1 argument and the proven n^-1/2 bound",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Chizat et al.: κ(θ_0) -> 0 as the width of a two-layer network grows (rate width^-1/2)",
+    equation="eq-kappa",
+    source_holds=True,
+    where="Lazy training, last paragraph (Chizat et al. 2019)",
+)
+def check_kappa_vanishes():
+    s, ntk, _, widths = _sample_quantities()
+    return check_slope(
+        "κ(θ_0) = ||y - f_0|| ||D²f|| / ||Df||² (mean of 8 seeds) vs width 64..4096",
+        widths,
+        ntk["kappa"].mean(1),
+        -0.5,
+        atol=0.1,
+        detail="||D²f|| ~ n^-1/2 up to a log factor (max over neurons)",
+    )
+
+
+@claim(
+    CHAPTER,
+    "The source's Δ(∇f) = ||ŷ - f|| ∇²f / ||∇f||: a tensor set equal to a matrix, and as norms not an equality",
+    equation="eq-jacobian-change",
+    source_holds=False,
+    where="Lazy training, 'Thus Δ(∇_θ f) = ...' and the definition of κ",
+    source_says="Δ(∇_θ f) = ||ŷ - f(x; θ(0))|| ∇²_θ f(θ(0)) / ||∇_θ f(θ(0))||",
+    truth="Δ(∇_θ f) ≈ ∇²_θ f(θ(0))[Δθ] (a P x N matrix); in norms ||Δ(∇_θ f)|| ≲ ||∇²f|| ||Δθ||, an order-of-magnitude "
+    "bound, and κ is a scalar bound on the relative change, not equal to it",
+)
+def check_jacobian_change_as_written():
+    s, ntk, _, widths = _sample_quantities()
+    P = 4 * int(widths[-1]) + 1
+    bound = ntk["residual"][-1] * ntk["hess"][-1] / ntk["jac_op"][-1]
+    return [
+        check_close(
+            "shape of ∇²f (N, P, P) vs shape of Δ(∇f) (N, P): number of dimensions",
+            np.array([3]),
+            np.array([2]),
+            atol=0,
+            expect=False,
+            detail=f"N = 7, P = {P}",
+        ),
+        check_close(
+            f"||r|| ||D²f|| / ||Df|| vs measured ||J_T - J_0||_op (width {widths[-1]}), relative",
+            bound,
+            ntk["dj_op"][-1],
+            atol=0.1,
+            relative=True,
+            expect=False,
+            detail="tolerance 10%",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Mean-field parameterization (s = 1/n, learning rate η n): the NTK and κ do not shrink with width",
+    equation="eq-mean-field",
+)
+def check_mean_field_not_lazy():
+    s, ntk, mf, widths = _sample_quantities()
+    return [
+        check_slope(
+            "mean-field ||K_T - K_0||_F / ||K_0||_F vs width 64..4096", widths, mf["rel_ntk"].mean(1), 0.0, atol=0.1
+        ),
+        check_slope("mean-field κ(θ_0) vs width", widths, mf["kappa"].mean(1), 0.0, atol=0.15),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "Output scaling α (Chizat et al.): the relative parameter change and the distance to the linear model fall like 1/α",
+    equation="eq-alpha",
+)
+def check_alpha_scaling():
+    a = alpha_sweep()
+    return [
+        check_slope(
+            "||Δθ|| / ||θ_0|| vs α = 1..64 (width 128, 8 seeds)", a["alphas"], a["rel_dtheta"].mean(1), -1.0, atol=0.05
+        ),
+        check_slope(
+            "max |f_α(x*) - f_α,lin(x*)| on 48 test inputs vs α",
+            a["alphas"],
+            a["gap"].mean(1),
+            -1.0,
+            atol=0.15,
+            detail="second-order term α ||Δθ||² ~ 1/α",
+        ),
+    ]

@@ -1,0 +1,66 @@
+"""Tests of the chapter module ntkbook.chapters.c12_lazy_training: its studies (the claims themselves
+run in the notebook, under nbval)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ntkbook import lazy, mlp
+from ntkbook.chapters import c11_linearized_models as c11
+from ntkbook.chapters import c12_lazy_training as ch
+from ntkbook.claims import registry
+
+QUANTITIES = {
+    "dtheta",
+    "theta0",
+    "rel_jac",
+    "rel_ntk",
+    "jac_op",
+    "jac_min",
+    "jac_fro",
+    "dj_op",
+    "taylor_rel",
+    "taylor_op",
+    "residual",
+    "min_norm",
+    "hess",
+    "kappa",
+    "final_loss",
+}
+
+
+def test_chapter_registers_its_claims():
+    claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
+    assert len(claims) == 9
+
+
+def test_width_sweep_shapes_and_measurements():
+    s = ch.width_sweep(widths=(8, 16), seeds=2, steps=5)
+    np.testing.assert_array_equal(s["widths"], [8, 16])
+    for name in ("ntk", "mean_field"):
+        assert set(s[name]) == QUANTITIES
+        assert all(v.shape == (2, 2) for v in s[name].values())
+    ntk = s["ntk"]
+    # Independent checks of a few quantities at width 8, seed 0: ||θ_0||, ||y - f_0||, ||J_0||_op and κ.
+    x, y, _, _ = c11.toy_problem()
+    keys = jax.random.split(jax.random.key(30), 2)
+    k_init = jax.random.split(keys[0])[0]
+    p0 = mlp.init_sweep(k_init[None], [(2, 8, 1)])[0]
+    p0 = jax.tree_util.tree_map(lambda a: a[0], p0)
+    flat = jax.flatten_util.ravel_pytree(p0)[0]
+    np.testing.assert_allclose(ntk["theta0"][0, 0], jnp.linalg.norm(flat), rtol=1e-12)
+    np.testing.assert_allclose(ntk["residual"][0, 0], jnp.linalg.norm(y - lazy.apply_parameterized(p0, x)), rtol=1e-12)
+    np.testing.assert_allclose(ntk["jac_op"][0, 0], lazy.jacobian_norm(lazy.apply_parameterized, p0, x), rtol=1e-10)
+    np.testing.assert_allclose(ntk["kappa"], ntk["residual"] * ntk["hess"] / ntk["jac_op"] ** 2, rtol=1e-12)
+    # ||Δθ|| of the minimum-norm solution lies between ||r|| / σ_max(J) and ||r|| / σ_min(J).
+    assert np.all(ntk["residual"] / ntk["jac_op"] <= ntk["min_norm"] * (1 + 1e-12))
+    assert np.all(ntk["min_norm"] <= ntk["residual"] / ntk["jac_min"] * (1 + 1e-12))
+
+
+def test_alpha_sweep_shapes_and_laziness_grows_with_alpha():
+    a = ch.alpha_sweep(alphas=(1.0, 8.0), width=16, seeds=2, steps=50)
+    np.testing.assert_array_equal(a["alphas"], [1.0, 8.0])
+    for name in ("rel_dtheta", "gap", "final_loss"):
+        assert a[name].shape == (2, 2)
+    assert np.all(a["rel_dtheta"][1] < a["rel_dtheta"][0])
+    assert np.all(a["gap"][1] < a["gap"][0])
