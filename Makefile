@@ -48,9 +48,10 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html  (make serve to browse it)"
 
+# The unit tests and the portable pass at once: the two variants one after the other on the first core,
+# pytest on the others (tools/portable.py --alongside).
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
-	$(BIN)/python tools/portable.py
+	$(BIN)/python tools/portable.py --alongside "$(BIN)/python -m pytest"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,9 +13,13 @@ and in both NumPy's OpenBLAS forced to its Sandy Bridge kernel (``OPENBLAS_CORET
 thread per process, pinned to one core (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, CPU
 affinity). With two or more cores the variants run side by side, one core each.
 
-Usage: ``python tools/portable.py [--variant avx|sse4_2 ...] [NOTEBOOK ...]`` (default: both
-variants, every ``book/*.ipynb``). Exits non-zero if any pass fails; each pass's log is written
-to ``_build/portable-<variant>.log``.
+With ``--alongside CMD`` (what ``make test`` does) the variants run one after the other on the first
+core while ``CMD`` (the unit tests) runs on the others, its output shown as it comes: on two cores the
+whole of ``make test`` then takes about as long as its longer half.
+
+Usage: ``python tools/portable.py [--variant avx|sse4_2 ...] [--alongside CMD] [NOTEBOOK ...]``
+(default: both variants, every ``book/*.ipynb``). Exits non-zero if any pass (or ``CMD``) fails;
+each pass's log is written to ``_build/portable-<variant>.log``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import shlex
 import subprocess
 import sys
 import time
@@ -88,40 +93,56 @@ def start(variant: str, notebooks: list[str], core: int | None, log: pathlib.Pat
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/portable.py", description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all of them")
+    parser.add_argument("--alongside", default=None, help="a command to run on the other cores meanwhile")
     parser.add_argument("notebooks", nargs="*", help="default: every book/*.ipynb")
     args = parser.parse_args(argv)
     variants = args.variant or list(VARIANTS)
     notebooks = args.notebooks or sorted(str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.ipynb"))
     cores = _cores()
-    parallel = len(cores) >= len(variants)
     (ROOT / "_build").mkdir(exist_ok=True)
+    t0 = time.perf_counter()
+    alongside = None
+    if args.alongside:
+        # The command keeps every core but the first; alone on one core it would run first.
+        others = cores[1:] or None
+        pin_others = (lambda: os.sched_setaffinity(0, set(others))) if others else None
+        if others is None:
+            print(f"one core: running {args.alongside!r} first", flush=True)
+            rc = subprocess.run(shlex.split(args.alongside), cwd=ROOT).returncode
+            if rc != 0:
+                return rc
+        else:
+            alongside = subprocess.Popen(shlex.split(args.alongside), cwd=ROOT, preexec_fn=pin_others)
+    # Side by side when there is a core for each variant and nothing else to run; else one after the other.
+    parallel = alongside is None and len(cores) >= len(variants)
     print(
         f"portable pass: {len(notebooks)} notebooks under {', '.join(variants)} "
-        f"({'side by side, one core each' if parallel else 'one after the other'}); "
+        f"({'side by side, one core each' if parallel else 'one after the other, on one core'}); "
         f"OpenBLAS {COMMON_ENV['OPENBLAS_CORETYPE']}, one thread",
         flush=True,
     )
-    t0 = time.perf_counter()
     failed = []
-    running = []
-    for i, v in enumerate(variants):
-        log = ROOT / "_build" / f"portable-{v}.log"
-        core = cores[i] if parallel else (cores[0] if cores else None)
-        proc = start(v, notebooks, core, log)
-        if parallel:
-            running.append((v, proc, log))
-        else:
-            running = [(v, proc, log)]
+    if parallel:
+        running = [(v, start(v, notebooks, cores[i], _log(v)), _log(v)) for i, v in enumerate(variants)]
+        for _, proc, _ in running:
             proc.wait()
-            failed += _report(running)
-            running = []
-    for _, proc, _ in running:
-        proc.wait()
-    failed += _report(running)
+        failed += _report(running)
+    else:
+        for v in variants:
+            proc = start(v, notebooks, cores[0] if cores else None, _log(v))
+            proc.wait()
+            failed += _report([(v, proc, _log(v))])
     print(
-        f"portable pass: {'FAILED: ' + ', '.join(failed) if failed else 'passed'} in {time.perf_counter() - t0:.0f} s"
+        f"portable pass: {'FAILED: ' + ', '.join(failed) if failed else 'passed'} in {time.perf_counter() - t0:.0f} s",
+        flush=True,
     )
+    if alongside is not None and alongside.wait() != 0:
+        failed.append(args.alongside)
     return 1 if failed else 0
+
+
+def _log(variant: str) -> pathlib.Path:
+    return ROOT / "_build" / f"portable-{variant}.log"
 
 
 def _report(done) -> list[str]:
