@@ -31,8 +31,9 @@ IMPLS = ("straightforward", "library", "fast")
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation"))
 def straightforward(x, beta, *, depth, activation):
-    """The straightforward jitted recursion: one ``ntkbook.nngp.kernel_map`` per layer (arctan2 for ReLU),
-    every layer a separate pass -- the reference for speed and for accuracy."""
+    """The straightforward jitted recursion: one ``ntkbook.nngp.kernel_map`` per layer, every layer a
+    separate pass -- the reference for speed, and for accuracy of the fused pass's own arithmetic (the
+    closed forms are the same, ``ntkbook._fast.closed_form``; the independent oracles are in tests/oracles.py)."""
     cov, v1, v2 = nngp.input_covariance(x, beta=beta)
     b2 = beta**2
     k = cov

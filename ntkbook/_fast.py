@@ -1,5 +1,13 @@
-"""Fast numerical kernels: a vectorisable arccos/arcsin and the analytic NNGP/NTK recursion in one
-fused elementwise pass.
+"""The analytic NNGP/NTK recursion: the closed forms, the one loop over layers, and a fused
+elementwise pass with a vectorisable arccos/arcsin.
+
+What lives here. The library's only copy of the closed-form layer maps (identity, ReLU, erf:
+:func:`closed_form`, used by :func:`ntkbook.nngp.kernel_map` too), the library's one loop over layers
+(:func:`recursion`, which also runs the Gauss--Hermite rule of :mod:`ntkbook.nngp` for any other
+activation), and the fast entry point :func:`kernels` that
+:func:`ntkbook.infinite_ntk.infinite_width_kernels` takes for every closed form
+(:func:`ntkbook.nngp.nngp_kernel` runs the same pass, :func:`closed_kernels`, inside its own ``jit`` and
+keeps ``Σ``: a single root without the complex packing of point 2).
 
 Why this module exists. On the CPU the analytic kernels of :mod:`ntkbook.infinite_ntk` are bound
 by the transcendental, not by memory: XLA's float64 ``arccos``/``arctan2`` cost ~12-20 ns per
@@ -33,9 +41,10 @@ on and above the diagonal and mirrors them in the pass that splits the complex r
 transcendental work but the gather of mirrored blocks costs about as much again on this CPU (measured
 in ``make bench``), so it is off by default.
 
-Entry points for the owners of :mod:`ntkbook.infinite_ntk`: :func:`supports` (which activations
-have a fast path) and :func:`kernels` (same arguments and results as
-:func:`ntkbook.infinite_ntk.infinite_width_kernels`).
+Entry points for the owners of :mod:`ntkbook.nngp` and :mod:`ntkbook.infinite_ntk`: :func:`supports`
+(which activations have a fast path), :func:`kernels` (same arguments and results as
+:func:`ntkbook.infinite_ntk.infinite_width_kernels`), :func:`closed_kernels` (the same, unchecked, for
+inside ``jax.jit``), :func:`closed_form`, :func:`correlation` and :func:`recursion`.
 
 References: :cite:`cho2009kernel` (arc-cosine kernels), :cite:`williams1998computation` (erf),
 :cite:`jacot2018ntk`, :cite:`lee2019wide`; Cody & Waite / Cephes / fdlibm for the arcsin reduction.
@@ -45,6 +54,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -58,9 +68,14 @@ __all__ = [
     "ACOS_ULP_BOUND",
     "ASIN_ULP_BOUND",
     "FAST_ACTIVATIONS",
+    "SNAP_ULPS",
     "acos",
     "asin",
+    "closed_form",
+    "closed_kernels",
+    "correlation",
     "kernels",
+    "recursion",
     "supports",
 ]
 
@@ -90,7 +105,7 @@ _PIO2_HI = 1.57079632679489655800e00  # π/2 rounded to float64; π/2 = _PIO2_HI
 _PIO2_LO = 6.12323399573676603587e-17
 _PIO2_LO32 = -4.37113883e-08  # π/2 - float32(π/2)
 _INV_2PI = 1.0 / (2.0 * math.pi)
-SNAP_ULPS = 32  # as ntkbook.nngp: correlations within 32 eps of ±1 are ±1
+SNAP_ULPS = 32  # correlations within SNAP_ULPS eps of ±1 are ±1 (the module docstring, point 3)
 
 
 def _poly(dtype):
@@ -187,7 +202,7 @@ def _asin_jvp(primals, tangents):
     return asin(x), t / jnp.sqrt((1 - x) * (1 + x))
 
 
-# --------------------------------------------------------------------------- the fused recursion
+# --------------------------------------------------------------------------- the closed forms
 
 
 def supports(activation: Any) -> bool:
@@ -207,68 +222,137 @@ def _recip_sqrt(v):
     return q, jnp.where(ok, 1 / jnp.where(ok, q, 1.0), 0.0)
 
 
-def _diagonals(v, depth, activation, b2):
-    """``Σ^(l)(x, x)`` for ``l = 1..depth`` (vectors)."""
-    vs = [v]
-    for _ in range(depth - 1):
-        if activation == "relu":
-            v = v / 2 + b2
-        elif activation == "erf":
-            v = (2 / math.pi) * jnp.arcsin(2 * v / (1 + 2 * v)) + b2
-        else:
-            v = v + b2
-        vs.append(v)
-    return vs
+def _outer(a, b):
+    """``a_i b_j``: ``(..., N1)`` and ``(..., N2)`` to ``(..., N1, N2)``."""
+    return a[..., :, None] * b[..., None, :]
 
 
-def _layer_relu(cov, k, v1, v2, b2):
-    q1, r1 = _recip_sqrt(v1)
-    q2, r2 = _recip_sqrt(v2)
-    c = cov * r1[..., :, None] * r2[..., None, :]
-    tol = SNAP_ULPS * jnp.finfo(cov.dtype).eps
-    snapped = jnp.abs(c) >= 1 - tol
-    pos = c > 0
-    c = jnp.where(snapped, 0.0, c)  # the snapped entries take exact values below (finite gradients)
-    sin_theta = jnp.where(snapped, 0.0, jnp.sqrt((1 - c) * (1 + c)))
-    pi_minus = jnp.where(snapped, jnp.where(pos, math.pi, 0.0), acos(-c))  # π - θ = arccos(-c)
-    sigma = (q1[..., :, None] * q2[..., None, :] * sin_theta + pi_minus * cov) * _INV_2PI + b2
-    return sigma, sigma + k * (pi_minus * _INV_2PI)
+def correlation(cov: jax.Array, v1: jax.Array, v2: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The correlation ``c = cov / sqrt(v1 v2)``, snapped to exactly ``±1`` within ``SNAP_ULPS``
+    units of rounding (which also clips it to ``[-1, 1]``), and 0 where a variance is 0.
+
+    Only ``O(N1 + N2)`` square roots and no division on the matrix, ``c = cov (1/sqrt v1)(1/sqrt v2)``;
+    on the diagonal this is 1 to a few units of rounding, and the snap makes it exactly 1.
+
+    Args:
+      cov: ``(..., N1, N2)``; v1: ``(..., N1)``; v2: ``(..., N2)``.
+
+    Returns:
+      ``(c, snapped)``: both ``(..., N1, N2)``; ``snapped`` marks ``|c| = 1`` exactly (where ``c`` is at
+      an extremum, so its gradient is taken as 0).
+    """
+    c, snapped = _unsnapped_correlation(cov, v1, v2)
+    return jnp.where(snapped, jnp.where(c > 0, 1.0, -1.0).astype(c.dtype), c), snapped
 
 
-def _layer_erf(cov, k, v1, v2, b2):
-    a1, a2 = 1 + 2 * v1, 1 + 2 * v2
-    _, ra1 = _recip_sqrt(a1)
-    _, ra2 = _recip_sqrt(a2)
-    rr = ra1[..., :, None] * ra2[..., None, :]  # 1/sqrt(a1 a2)
-    sigma = (2 / math.pi) * asin(jnp.clip(2 * cov * rr, -1.0, 1.0)) + b2
-    # det(I + 2Λ)/(a1 a2) without the cancellation of a1 a2 - 4 cov² (as ntkbook.nngp.erf_map): with
-    # i = 1/a, h = v/a and c the (snapped) correlation, det/(a1 a2) = i1 + (1 - i1) i2 + 4 h1 h2 (1 - c)(1 + c)
+def _unsnapped_correlation(cov, v1, v2):
+    """:func:`correlation` before the snap, and where to snap it: ``(c, snapped)``. The ReLU map uses ``c``
+    as it is -- selecting exact values where ``snapped`` -- because one more select on ``c`` (whose users
+    reach back through every layer) makes the code XLA emits for the fused pass grow much faster with
+    depth (measured: ``infinite_width_kernels`` of a 4 x 3 input at depth 50 took 7 minutes instead of 5 s)."""
     _, r1 = _recip_sqrt(v1)
     _, r2 = _recip_sqrt(v2)
     c = cov * r1[..., :, None] * r2[..., None, :]
-    snapped = jnp.abs(c) >= 1 - SNAP_ULPS * jnp.finfo(cov.dtype).eps
-    c = jnp.where(snapped, jnp.where(c > 0, 1.0, -1.0), c)
+    return c, jnp.abs(c) >= 1 - SNAP_ULPS * jnp.finfo(c.dtype).eps
+
+
+def _identity(cov, v1, v2):
+    """``σ(t) = t``: ``E[uv] = cov``, ``E[σ'σ'] = 1``."""
+    return cov, jnp.ones_like(cov), v1, v2
+
+
+def _relu(cov, v1, v2):
+    """ReLU, the arc-cosine kernels of degree 1 and 0 (:cite:`cho2009kernel`):
+
+        E[σ(u)σ(v)]   = (sqrt(v1 v2) sin θ + (π - θ) cov) / (2π),
+        E[σ'(u)σ'(v)] = (π - θ) / (2π),            θ = arccos(cov / sqrt(v1 v2)),
+
+    and ``E[σ(u)²] = v1 / 2``. ``π - θ`` is ``arccos(-c)`` (accurate also where ``θ -> π``); a snapped
+    correlation takes ``θ = 0`` or ``π`` and ``sin θ = 0`` exactly, never ``arccos`` near ``±1``. Written
+    with ``cov`` (not ``sqrt(v1 v2) c``) in the second term so that the derivative with respect to
+    ``cov`` is ``E[σ'σ']`` (Price's theorem) even where ``θ`` is snapped to 0.
+    """
+    c, snapped = _unsnapped_correlation(cov, v1, v2)
+    free = jnp.where(snapped, 0.0, c)  # the snapped entries take exact values below (finite gradients)
+    sin_theta = jnp.where(snapped, 0.0, jnp.sqrt((1 - free) * (1 + free)))
+    pi_minus = jnp.where(snapped, jnp.where(c > 0, math.pi, 0.0), acos(-free))  # π - θ = arccos(-c)
+    scale = _outer(_recip_sqrt(v1)[0], _recip_sqrt(v2)[0])  # sqrt(v1 v2)
+    sigma = (scale * sin_theta + pi_minus * cov) * _INV_2PI
+    return sigma, pi_minus * _INV_2PI, v1 / 2, v2 / 2
+
+
+def _erf_variance(v):
+    """``E[erf(u)²] = (2/π) arcsin(2v / (1 + 2v))`` for ``u ~ N(0, v)`` (a vector: ``jnp.arcsin`` is cheap here)."""
+    return (2 / math.pi) * jnp.arcsin(2 * v / (1 + 2 * v))
+
+
+def _erf(cov, v1, v2):
+    """``σ = erf`` (:cite:`williams1998computation`):
+
+        E[σ(u)σ(v)]   = (2/π) arcsin(2 cov / sqrt((1 + 2 v1)(1 + 2 v2))),
+        E[σ'(u)σ'(v)] = (4/π) / sqrt((1 + 2 v1)(1 + 2 v2) - 4 cov²),
+
+    the second from ``σ'(t) = (2/sqrt π) exp(-t²)`` and ``E[exp(-u² - v²)] = det(I + 2Λ)^(-1/2)``.
+    """
+    a1, a2 = 1 + 2 * v1, 1 + 2 * v2
+    rr = _outer(_recip_sqrt(a1)[1], _recip_sqrt(a2)[1])  # 1/sqrt(a1 a2): products of reciprocals, no division
+    sigma = (2 / math.pi) * asin(jnp.clip(2 * cov * rr, -1.0, 1.0))
+    # det(I + 2Λ)/(a1 a2) without the cancellation of a1 a2 - 4 cov² (which loses everything, or
+    # overflows, at large norms): with i = 1/a, h = v/a (so 4 h1 h2 = (1 - i1)(1 - i2)) and c the
+    # (snapped) correlation, det/(a1 a2) = i1 + (1 - i1) i2 + 4 h1 h2 (1 - c)(1 + c)
+    c, _ = correlation(cov, v1, v2)
     i1, i2 = (1 / a1)[..., :, None], (1 / a2)[..., None, :]
     h1, h2 = (v1 / a1)[..., :, None], (v2 / a2)[..., None, :]
     q = i1 + (1 - i1) * i2 + 4 * (h1 * (1 - c)) * ((1 + c) * h2)
-    sigma_dot = (4 / math.pi) * rr * jax.lax.rsqrt(q)
-    return sigma, sigma + k * sigma_dot
+    return sigma, (4 / math.pi) * rr * jax.lax.rsqrt(q), _erf_variance(v1), _erf_variance(v2)
 
 
-def _layer_identity(cov, k, v1, v2, b2):
-    sigma = cov + b2
-    return sigma, sigma + k
+_CLOSED_FORMS = {"identity": _identity, "relu": _relu, "erf": _erf}
 
 
-_LAYERS = {"relu": _layer_relu, "erf": _layer_erf, "identity": _layer_identity}
+def closed_form(activation: str) -> Callable[..., tuple[jax.Array, jax.Array, jax.Array, jax.Array]]:
+    """The closed-form layer map of ``activation`` (a name in ``FAST_ACTIVATIONS``): the library's only
+    copy of the identity, ReLU and erf expectations, used by :func:`kernels`, by
+    :func:`ntkbook.nngp.kernel_map` and by every recursion.
+
+    The map takes ``cov (..., N1, N2)``, ``v1 (..., N1)``, ``v2 (..., N2)`` (``Σ(x, x')``, ``Σ(x, x)``,
+    ``Σ(x', x')``) to ``(E[σ(u)σ(v)], E[σ'(u)σ'(v)], E[σ(u)²], E[σ(v)²])`` of shapes
+    ``(..., N1, N2)``, ``(..., N1, N2)``, ``(..., N1)``, ``(..., N2)`` for
+    ``(u, v) ~ N(0, [[v1, cov], [cov, v2]])`` -- unchecked, elementwise on the matrix (one fused pass),
+    with only ``O(N1 + N2)`` square roots and divisions.
+    """
+    return _CLOSED_FORMS[activation]
 
 
-def _recursion(cov, v1s, v2s, b2, activation):
-    """``(Σ^(L), K^(L))`` entrywise from ``Σ^(1)`` and the diagonals of every layer."""
-    step = _LAYERS[activation]
+# --------------------------------------------------------------------------- the recursion
+
+
+def recursion(
+    cov: jax.Array, v1: jax.Array, v2: jax.Array, b2: jax.Array, *, depth: int, layer: Callable
+) -> tuple[jax.Array, jax.Array]:
+    """``(Σ^(depth), K^(depth))`` from ``Σ^(1) = K^(1)``: the library's one loop over layers,
+
+        Σ^(l+1) = E[σ(u)σ(v)] + β²,   K^(l+1) = Σ^(l+1) + K^(l) E[σ'(u)σ'(v)],   (u, v) ~ N(0, Λ^(l)),
+
+    with the diagonals ``Σ(x, x)``, ``Σ(x', x')`` carried along as vectors. Unrolled in Python: with a
+    :func:`closed_form` every layer is elementwise, and XLA fuses all of them into one pass over the
+    Gram matrix.
+
+    Args:
+      cov: ``Σ^(1)``, ``(..., N1, N2)``; v1: ``(..., N1)``; v2: ``(..., N2)``; b2: ``β²`` (a scalar).
+      depth: ``L >= 1`` (``depth - 1`` layer maps).
+      layer: ``(cov, v1, v2) -> (E[σσ], E[σ'σ'], E[σ(u)²], E[σ(v)²])`` -- a :func:`closed_form`, or the
+        Gauss--Hermite rule of :func:`ntkbook.nngp.quadrature_map` (a ``KernelMap`` is such a tuple).
+
+    Returns:
+      ``(nngp, ntk)``, each ``(..., N1, N2)``.
+    """
     k = cov
-    for v1, v2 in zip(v1s[:-1], v2s[:-1]):
-        cov, k = step(cov, k, v1, v2, b2)
+    for _ in range(depth - 1):
+        sigma, sigma_dot, var1, var2 = layer(cov, v1, v2)
+        cov = sigma + b2
+        k = cov + k * sigma_dot
+        v1, v2 = var1 + b2, var2 + b2
     return cov, k
 
 
@@ -288,32 +372,46 @@ def _sq_norms(x):
     return sq[:, 0]
 
 
-def _prepare(x, beta):
-    n0 = x.shape[1]
-    b2 = jnp.asarray(beta, x.dtype) ** 2
-    return b2, _sq_norms(x) / n0 + b2
+def _first_layer(x1: jax.Array, x2: jax.Array | None, beta: Any) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """``Σ^(1)(x, x') = x·x'/n_0 + β²``, its diagonals from the row norms (summed in a shape-independent
+    order, see ``_sq_norms``) and ``β²``, unchecked: ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` or ``None``
+    (``x2 = x1``), ``beta`` may be traced. Returns ``(cov (N1, N2), v1 (N1,), v2 (N2,), b2)``."""
+    n0 = x1.shape[1]
+    b2 = jnp.asarray(beta, x1.dtype) ** 2
+    v1 = _sq_norms(x1) / n0 + b2
+    if x2 is None:
+        return x1 @ x1.T / n0 + b2, v1, v1, b2
+    return x1 @ x2.T / n0 + b2, v1, _sq_norms(x2) / n0 + b2, b2
+
+
+def closed_kernels(
+    x1: jax.Array, x2: jax.Array | None, beta: Any, *, depth: int, activation: str
+) -> tuple[jax.Array, jax.Array]:
+    """``(Σ^(depth), K^(depth))`` for a closed-form ``activation``, unchecked, for use inside ``jax.jit``:
+    ``Σ^(1) = x·x'/n_0 + β²`` (diagonals from the row norms, summed in a shape-independent order), then
+    :func:`recursion` with :func:`closed_form` -- one dot and one fused elementwise pass.
+
+    Args:
+      x1: ``(N1, n_0)``; x2: ``(N2, n_0)`` of the same dtype, or ``None`` (``x2 = x1``); beta: ``β`` (may
+        be traced); depth: ``L >= 1``; activation: a name in ``FAST_ACTIVATIONS``.
+
+    Returns:
+      ``(nngp, ntk)``, each ``(N1, N2)``.
+    """
+    cov, v1, v2, b2 = _first_layer(x1, x2, beta)
+    return recursion(cov, v1, v2, b2, depth=depth, layer=closed_form(activation))
 
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation"))
 def _packed_general(x1, x2, beta, *, depth, activation):
     """``Σ + iK`` for two batches: one dot, one fused elementwise pass, one complex output."""
-    b2, v1 = _prepare(x1, beta)
-    _, v2 = _prepare(x2, beta)
-    cov = x1 @ x2.T / x1.shape[1] + b2
-    v1s = _diagonals(v1, depth, activation, b2)
-    v2s = _diagonals(v2, depth, activation, b2)
-    sigma, k = _recursion(cov, v1s, v2s, b2, activation)
-    return jax.lax.complex(sigma, k)
+    return jax.lax.complex(*closed_kernels(x1, x2, beta, depth=depth, activation=activation))
 
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation"))
 def _packed_same(x, beta, *, depth, activation):
     """``Σ + iK`` for ``x2 = x1`` (one Gram matrix ``x xᵀ``, one set of diagonals)."""
-    b2, v = _prepare(x, beta)
-    cov = x @ x.T / x.shape[1] + b2
-    vs = _diagonals(v, depth, activation, b2)
-    sigma, k = _recursion(cov, vs, vs, b2, activation)
-    return jax.lax.complex(sigma, k)
+    return jax.lax.complex(*closed_kernels(x, None, beta, depth=depth, activation=activation))
 
 
 def _pairs(nb):
@@ -324,14 +422,14 @@ def _pairs(nb):
 def _packed_symmetric(x, beta, *, depth, activation, block):
     """``Σ + iK`` for ``x2 = x1`` on the ``nb (nb + 1)/2`` blocks ``(i <= j)`` of ``block x block`` only
     (``N = nb block``): shape ``(P, block, block)``."""
-    n = x.shape[0]
+    n, n0 = x.shape
     nb = n // block
     ii, jj = _pairs(nb)
-    b2, v = _prepare(x, beta)
-    xb = x.reshape(nb, block, x.shape[1])
-    cov = jnp.einsum("pak,pbk->pab", xb[ii], xb[jj]) / x.shape[1] + b2
-    vb = [u.reshape(nb, block) for u in _diagonals(v, depth, activation, b2)]
-    sigma, k = _recursion(cov, [u[ii] for u in vb], [u[jj] for u in vb], b2, activation)
+    b2 = jnp.asarray(beta, x.dtype) ** 2
+    xb = x.reshape(nb, block, n0)
+    cov = jnp.einsum("pak,pbk->pab", xb[ii], xb[jj]) / n0 + b2
+    vb = (_sq_norms(x) / n0 + b2).reshape(nb, block)
+    sigma, k = recursion(cov, vb[ii], vb[jj], b2, depth=depth, layer=closed_form(activation))
     return jax.lax.complex(sigma, k)
 
 

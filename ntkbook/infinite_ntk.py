@@ -23,7 +23,6 @@ References: :cite:`jacot2018ntk`, :cite:`weng2022ntk` (Deterministic neural tang
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import jax
@@ -40,23 +39,8 @@ __all__ = [
 ]
 
 
-@functools.partial(jax.jit, static_argnames=("depth", "activation", "nodes"))
-def _kernels(x1, x2, beta, *, depth, activation, nodes):
-    fmap = _nngp.symmetric_map(
-        _nngp.kernel_map_fn(activation, nodes),
-        x2 is None and not isinstance(_nngp.canonical_activation(activation), str),
-    )
-    cov, v1, v2 = _nngp.input_covariance_unchecked(x1, x2, beta)
-    b2 = jnp.asarray(beta, cov.dtype) ** 2
-
-    def layer(_, state):
-        cov, v1, v2, ntk = state
-        m = fmap(cov, v1, v2)
-        cov = m.sigma + b2
-        return cov, m.var1 + b2, m.var2 + b2, cov + ntk * m.sigma_dot
-
-    cov, _, _, ntk = jax.lax.fori_loop(0, depth - 1, layer, (cov, v1, v2, cov))
-    return cov, ntk
+# the one recursion of (Σ, K) (ntkbook.nngp.kernel_recursion), compiled for the quadrature path
+_kernels = jax.jit(_nngp.kernel_recursion, static_argnames=("depth", "activation", "nodes"))
 
 
 def infinite_width_kernels(
@@ -73,9 +57,10 @@ def infinite_width_kernels(
     ``Σ^(1) = K^(1) = x·x'/n_0 + β²``; for each further layer, in one pass,
     ``Σ^(l+1) = E[σ(u)σ(v)] + β²``, ``Σ̇^(l+1) = E[σ'(u)σ'(v)]`` with ``(u, v) ~ N(0, Λ^(l))``, and
     ``K^(l+1) = Σ^(l+1) + K^(l) Σ̇^(l+1)``. The diagonals ``Σ(x, x)``, ``Σ(x', x')`` are carried
-    along (``O(N)`` extra), so each layer holds a few ``(N1, N2)`` arrays. Closed forms for
-    identity, ReLU and erf; Gauss--Hermite quadrature (``nodes²`` points) for any other
-    elementwise activation.
+    along (``O(N)`` extra). Closed forms for identity, ReLU and erf, every layer in one fused
+    elementwise pass over the Gram matrix (``ntkbook._fast``); Gauss--Hermite quadrature (``nodes²``
+    points) for any other elementwise activation, a few ``(N1, N2)`` arrays per layer. The same
+    recursion (:func:`ntkbook.nngp.kernel_recursion`) gives :func:`ntkbook.nngp.nngp_kernel`.
 
     Args:
       x1: inputs, shape ``(N1, n_0)``.
@@ -102,9 +87,10 @@ def infinite_width_kernels(
     beta = nonnegative_float(beta, "beta")
     act = _nngp.canonical_activation(activation)
     nodes = _nngp.check_nodes(nodes)
-    if act == "relu":
-        # ReLU: the whole recursion as one fused elementwise pass with a polynomial arccos (ntkbook._fast),
-        # ~2.5x faster; off the diagonal it agrees with _kernels to ~1e-15 relative (make bench measures both)
+    if isinstance(act, str):
+        # a closed form (identity, ReLU, erf): the same recursion as one fused elementwise pass returning
+        # Σ + iK as one complex array, split by a second program (ntkbook._fast.kernels) -- the single-root
+        # fusion that a tuple-valued jit of kernel_recursion does not get
         return _fast.kernels(x1, x2, depth=depth, activation=act, beta=beta)
     return _kernels(x1, x2, beta, depth=depth, activation=act, nodes=nodes)
 

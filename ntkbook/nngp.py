@@ -15,8 +15,10 @@ and the derivative kernel used by the NTK (:mod:`ntkbook.infinite_ntk`) is
 
 One *kernel map* takes ``(Σ(x, x'), Σ(x, x), Σ(x', x'))`` to the two Gaussian expectations.
 Closed forms: identity; ReLU (the arc-cosine kernel of degree 1 and 0, :cite:`cho2009kernel`);
-erf (:cite:`williams1998computation`). Any other elementwise ``σ`` goes through a bivariate
-Gauss--Hermite rule, with ``σ'`` from ``jax.grad``.
+erf (:cite:`williams1998computation`) -- written once, in ``ntkbook._fast.closed_form``, which
+:func:`kernel_map` and every recursion use. Any other elementwise ``σ`` goes through a bivariate
+Gauss--Hermite rule, with ``σ'`` from ``jax.grad``. :func:`nngp_kernel` is the ``Σ`` half of the one
+recursion of ``(Σ, K)`` (:func:`kernel_recursion`), whose ``K`` half XLA drops.
 
 Numerics of the ReLU map: with the correlation ``c = Σ(x,x') / sqrt(Σ(x,x) Σ(x',x'))`` and the
 angle ``θ = arccos c``, a rounding error ``δc`` near ``c = ±1`` becomes an angle error ``≈ sqrt(2 δc)``
@@ -24,8 +26,8 @@ angle ``θ = arccos c``, a rounding error ``δc`` near ``c = ±1`` becomes an an
 set to exactly ``±1`` (``θ = 0`` or ``π``): the diagonal and exactly parallel inputs are then
 exact to rounding, and the price is an angle error of at most ``sqrt(2 SNAP_ULPS eps)`` for pairs
 that are parallel to within rounding anyway (where a Gram-matrix computation cannot know the angle
-better). When ``x2`` is omitted the diagonal variances are read off the Gram matrix itself, so
-``c = 1`` holds bit for bit on the diagonal. A zero variance (``x = 0`` with ``β = 0``) gives
+better). On the diagonal ``c`` is 1 to a few units of rounding and the snap makes it exactly 1, so
+``Σ(x, x)`` takes the exact ``θ = 0``. A zero variance (``x = 0`` with ``β = 0``) gives
 ``c = 0`` by convention, so ``Σ = 0`` (never ``nan``), and all gradients stay finite.
 
 For finite networks: :func:`draw_networks` and :func:`truncate` (nested batches of i.i.d. ``N(0, 1)``
@@ -49,8 +51,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _random
+from . import _fast, _random
 from . import activations as _act
+from ._fast import correlation
 from .validate import as_array, input_pair, is_concrete, nonnegative_float, positive_float, positive_int
 
 __all__ = [
@@ -64,30 +67,28 @@ __all__ = [
     "canonical_activation",
     "correlation",
     "draw_networks",
-    "erf_map",
     "excess_kurtosis",
     "hermite_rule",
     "hidden_covariance",
-    "identity_map",
     "input_covariance",
     "input_covariance_unchecked",
     "kernel_map",
     "kernel_map_fn",
+    "kernel_recursion",
     "monte_carlo_kernel",
     "network_outputs",
     "nngp_kernel",
     "quadrature_map",
     "quadrature_rule_map",
-    "relu_map",
     "sample_networks",
     "symmetric_map",
     "truncate",
 ]
 
-CLOSED_FORMS = ("identity", "relu", "erf")
+CLOSED_FORMS = _fast.FAST_ACTIVATIONS  # ("identity", "relu", "erf"): the closed forms of ntkbook._fast
 DEFAULT_NODES = 64  # Gauss-Hermite nodes per dimension of the bivariate rule
 MAX_NODES = 256  # numpy's hermegauss overflows in its weights beyond ~300 nodes
-SNAP_ULPS = 32  # correlations within SNAP_ULPS * eps of +-1 are snapped to +-1 (see the module docstring)
+SNAP_ULPS = _fast.SNAP_ULPS  # correlations within SNAP_ULPS * eps of +-1 are snapped to +-1 (module docstring)
 
 
 class KernelMap(NamedTuple):
@@ -120,84 +121,8 @@ def _safe_sqrt(x: jax.Array, ok: jax.Array) -> jax.Array:
     return jnp.where(ok, jnp.sqrt(jnp.where(ok, x, 1.0)), 0.0)
 
 
-def correlation(cov: jax.Array, v1: jax.Array, v2: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The correlation ``c = cov / sqrt(v1 v2)``, snapped to exactly ``±1`` within ``SNAP_ULPS``
-    units of rounding (which also clips it to ``[-1, 1]``), and 0 where a variance is 0.
-
-    Only ``O(N1 + N2)`` square roots: ``c = cov (1/sqrt v1)(1/sqrt v2)``; on the diagonal this is 1
-    to a few units of rounding, and the snap makes it exactly 1.
-
-    Args:
-      cov: ``(N1, N2)``; v1: ``(N1,)``; v2: ``(N2,)``.
-
-    Returns:
-      ``(c, snapped)``: both ``(N1, N2)``; ``snapped`` marks ``|c| = 1`` exactly (where ``c`` is at
-      an extremum, so its gradient is taken as 0).
-    """
-    r1 = jnp.where(v1 > 0, 1 / _safe_sqrt(v1, v1 > 0), 0.0)
-    r2 = jnp.where(v2 > 0, 1 / _safe_sqrt(v2, v2 > 0), 0.0)
-    c = cov * r1[:, None] * r2[None, :]
-    tol = SNAP_ULPS * jnp.finfo(c.dtype).eps
-    snapped = jnp.abs(c) >= 1 - tol
-    c = jnp.where(snapped, jnp.where(c > 0, 1.0, -1.0).astype(c.dtype), c)
-    return c, snapped
-
-
-# --------------------------------------------------------------------------- closed forms
-
-
-def identity_map(cov: jax.Array, v1: jax.Array, v2: jax.Array) -> KernelMap:
-    """``σ(t) = t``: ``E[uv] = cov``, ``E[σ'σ'] = 1``."""
-    return KernelMap(cov, jnp.ones_like(cov), v1, v2)
-
-
-def relu_map(cov: jax.Array, v1: jax.Array, v2: jax.Array) -> KernelMap:
-    """ReLU, the arc-cosine kernels of degree 1 and 0 (:cite:`cho2009kernel`):
-
-        E[σ(u)σ(v)]   = (sqrt(v1 v2) sin θ + (π - θ) cov) / (2π),
-        E[σ'(u)σ'(v)] = (π - θ) / (2π),            θ = arccos(cov / sqrt(v1 v2)),
-
-    and ``E[σ(u)²] = v1 / 2`` exactly on the diagonal. Written with ``cov`` (not ``sqrt(v1 v2) c``)
-    in the second term so that the derivative with respect to ``cov`` is ``E[σ'σ']`` (Price's
-    theorem) even where ``θ`` is snapped to 0.
-    """
-    c, snapped = correlation(cov, v1, v2)
-    scale = _safe_sqrt(v1, v1 > 0)[:, None] * _safe_sqrt(v2, v2 > 0)[None, :]
-    # One square root and one atan2 per entry; at snapped entries sin θ = 0 (with zero gradient)
-    # and atan2(0, ±1) = 0 or π exactly, so the diagonal is exact and every gradient finite.
-    sin_theta = _safe_sqrt((1 - c) * (1 + c), ~snapped)
-    theta = jnp.arctan2(sin_theta, c)
-    sigma = (scale * sin_theta + (jnp.pi - theta) * cov) / (2 * jnp.pi)
-    sigma_dot = (jnp.pi - theta) / (2 * jnp.pi)
-    return KernelMap(sigma, sigma_dot, v1 / 2, v2 / 2)
-
-
-def erf_map(cov: jax.Array, v1: jax.Array, v2: jax.Array) -> KernelMap:
-    """``σ = erf`` (:cite:`williams1998computation`):
-
-        E[σ(u)σ(v)]   = (2/π) arcsin(2 cov / sqrt((1 + 2 v1)(1 + 2 v2))),
-        E[σ'(u)σ'(v)] = (4/π) / sqrt((1 + 2 v1)(1 + 2 v2) - 4 cov²),
-
-    the second from ``σ'(t) = (2/sqrt π) exp(-t²)`` and ``E[exp(-u² - v²)] = det(I + 2Λ)^(-1/2)``.
-    """
-    a1, a2 = 1 + 2 * v1, 1 + 2 * v2
-    # sqrt(a1 a2) as a product of square roots, and det(I + 2Λ)/(a1 a2) written without the
-    # cancellation of a1 a2 - 4 cov² (which loses everything, or overflows, at large norms):
-    # with i = 1/a, h = v/a (so 4 h1 h2 = (1 - i1)(1 - i2)) and c the correlation,
-    # det/(a1 a2) = i1 + (1 - i1) i2 + 4 h1 h2 (1 - c)(1 + c).
-    r = jnp.sqrt(a1)[:, None] * jnp.sqrt(a2)[None, :]
-    sigma = (2 / jnp.pi) * jnp.arcsin(jnp.clip(2 * cov / r, -1.0, 1.0))
-    c, _ = correlation(cov, v1, v2)
-    i1, i2 = (1 / a1)[:, None], (1 / a2)[None, :]
-    h1, h2 = (v1 / a1)[:, None], (v2 / a2)[None, :]
-    q = i1 + (1 - i1) * i2 + 4 * (h1 * (1 - c)) * ((1 + c) * h2)
-    sigma_dot = (4 / jnp.pi) / (r * jnp.sqrt(q))
-    var1 = (2 / jnp.pi) * jnp.arcsin(2 * v1 / a1)
-    var2 = (2 / jnp.pi) * jnp.arcsin(2 * v2 / a2)
-    return KernelMap(sigma, sigma_dot, var1, var2)
-
-
-_CLOSED = {"identity": identity_map, "relu": relu_map, "erf": erf_map}
+# ``correlation`` (with its snap) and the closed forms (identity, ReLU, erf) live in ntkbook._fast, once
+# for kernel_map and for every recursion; ``correlation`` is imported from there.
 
 
 # --------------------------------------------------------------------------- quadrature
@@ -312,7 +237,7 @@ def canonical_activation(activation: Any) -> str | Callable:
                 f"activation must be elementwise (output shape = input shape), got shape "
                 f"{getattr(out, 'shape', None)} for input shape {probe.shape}"
             )
-    return name if name in _CLOSED else fn
+    return name if name in CLOSED_FORMS else fn
 
 
 def kernel_map(
@@ -363,7 +288,7 @@ def kernel_map(
             f"activation has no closed form here (closed forms: {', '.join(CLOSED_FORMS)}); use method='quadrature'"
         )
     if isinstance(act, str) and method != "quadrature":
-        return _CLOSED[act](cov, v1, v2)
+        return KernelMap(*_fast.closed_form(act)(cov, v1, v2))
     return quadrature_map(cov, v1, v2, activation=activation, nodes=nodes)
 
 
@@ -372,11 +297,11 @@ def kernel_map_fn(
 ) -> Callable[[jax.Array, jax.Array, jax.Array], KernelMap]:
     """The unchecked one-layer map ``(cov, v1, v2) -> KernelMap`` of :func:`kernel_map` for one
     activation: its closed form (identity/relu/erf), else :func:`quadrature_map` with ``nodes`` nodes.
-    For use inside ``jax.jit`` (the recursions of :func:`nngp_kernel` and
-    :func:`ntkbook.infinite_ntk.infinite_width_kernels`); the arguments are not validated."""
+    For use inside ``jax.jit``; the arguments are not validated."""
     act = canonical_activation(activation)
     if isinstance(act, str):
-        return _CLOSED[act]
+        closed = _fast.closed_form(act)
+        return lambda cov, v1, v2: KernelMap(*closed(cov, v1, v2))
     return functools.partial(quadrature_map, activation=act, nodes=nodes)
 
 
@@ -424,17 +349,35 @@ def input_covariance(
     return input_covariance_unchecked(x1, x2, nonnegative_float(beta, "beta"))
 
 
+def kernel_recursion(
+    x1: jax.Array, x2: jax.Array | None, beta: Any, *, depth: int, activation: str | Callable, nodes: int
+) -> tuple[jax.Array, jax.Array]:
+    """``(Σ^(depth), K^(depth))`` for any activation, unchecked, for use inside ``jax.jit``: the one
+    recursion behind :func:`nngp_kernel` (which keeps ``Σ``) and
+    :func:`ntkbook.infinite_ntk.infinite_width_kernels`. A closed form takes the fused elementwise pass
+    (``ntkbook._fast.closed_kernels``); any other activation the Gauss--Hermite rule of
+    :func:`quadrature_map`, layer by layer in the same loop (``ntkbook._fast.recursion``).
+
+    Args:
+      x1: ``(N1, n_0)``; x2: ``(N2, n_0)`` of the same dtype, or ``None`` (``x2 = x1``).
+      beta: ``β >= 0`` (may be traced).
+      depth: ``L >= 1``; activation: from :func:`canonical_activation`; nodes: from :func:`check_nodes`
+        (all three static under ``jax.jit``).
+
+    Returns:
+      ``(nngp, ntk)``, each ``(N1, N2)``.
+    """
+    if isinstance(activation, str):
+        return _fast.closed_kernels(x1, x2, beta, depth=depth, activation=activation)
+    cov, v1, v2 = input_covariance_unchecked(x1, x2, beta)
+    layer = symmetric_map(functools.partial(quadrature_map, activation=activation, nodes=nodes), x2 is None)
+    return _fast.recursion(cov, v1, v2, jnp.asarray(beta, cov.dtype) ** 2, depth=depth, layer=layer)
+
+
 @functools.partial(jax.jit, static_argnames=("depth", "activation", "nodes"))
 def _nngp(x1, x2, beta, *, depth, activation, nodes):
-    fmap = symmetric_map(
-        kernel_map_fn(activation, nodes), x2 is None and not isinstance(canonical_activation(activation), str)
-    )
-    cov, v1, v2 = input_covariance_unchecked(x1, x2, beta)
-    b2 = jnp.asarray(beta, cov.dtype) ** 2
-    for _ in range(depth - 1):
-        m = fmap(cov, v1, v2)
-        cov, v1, v2 = m.sigma + b2, m.var1 + b2, m.var2 + b2
-    return cov
+    # the NTK half is unused, so XLA drops its work: one recursion serves both kernels
+    return kernel_recursion(x1, x2, beta, depth=depth, activation=activation, nodes=nodes)[0]
 
 
 def symmetric_map(fmap: Callable[..., KernelMap], symmetrize: bool) -> Callable[..., KernelMap]:

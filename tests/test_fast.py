@@ -1,15 +1,17 @@
 """Tests of ntkbook._fast: the vectorisable arccos/arcsin against a long-double reference and
-jnp.arccos, and the fused analytic kernels against the straightforward recursion (an independent
-numpy implementation and ntkbook.infinite_ntk)."""
+jnp.arccos, and the fused analytic kernels against the straightforward recursion (the oracles of
+tests/oracles.py: a numpy implementation for values, the former JAX maps for the diagonal and
+gradients)."""
 
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import oracles
 import pytest
 
-from ntkbook import _fast, infinite_ntk
+from ntkbook import _fast
 
 LD = np.longdouble
 
@@ -83,54 +85,24 @@ def test_acos_promotes_integers():
 # --------------------------------------------------------------------------- the fused kernels
 
 
-def _reference(x1, x2, depth, beta, activation):
-    """The straightforward recursion in numpy (arccos/arcsin of numpy, every layer a separate pass)."""
-    n0 = x1.shape[1]
-    cov = x1 @ x2.T / n0 + beta**2
-    v1 = np.sum(x1**2, 1) / n0 + beta**2
-    v2 = np.sum(x2**2, 1) / n0 + beta**2
-    k = cov.copy()
-    for _ in range(depth - 1):
-        if activation == "relu":
-            s = np.sqrt(np.outer(v1, v2))
-            th = np.arccos(np.clip(cov / s, -1, 1))
-            cov = s * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi) + beta**2
-            dot = (np.pi - th) / (2 * np.pi)
-            v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
-        else:  # erf
-            prod = np.outer(1 + 2 * v1, 1 + 2 * v2)
-            dot = (4 / np.pi) / np.sqrt(prod - 4 * cov**2)
-            cov = (2 / np.pi) * np.arcsin(2 * cov / np.sqrt(prod)) + beta**2
-            v1 = (2 / np.pi) * np.arcsin(2 * v1 / (1 + 2 * v1)) + beta**2
-            v2 = (2 / np.pi) * np.arcsin(2 * v2 / (1 + 2 * v2)) + beta**2
-        k = cov + k * dot
-    return cov, k
-
-
 @pytest.fixture(scope="module")
 def data():
     k1, k2 = jax.random.split(jax.random.key(11))
     return np.asarray(jax.random.normal(k1, (128, 40))), np.asarray(jax.random.normal(k2, (96, 40)))
 
 
-def _scaled_err(got, ref, d1, d2):
-    """max |got - ref| / sqrt(d1 d2): the error relative to the entry's scale (Cauchy-Schwarz bound);
-    for positive kernels (ReLU) this is within a factor ~2 of the plain relative error."""
-    return float(np.max(np.abs(np.asarray(got) - ref) / np.sqrt(np.outer(d1, d2))))
-
-
-@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
 @pytest.mark.parametrize("depth, beta", [(1, 0.3), (4, 0.0), (8, 0.5)])
 def test_kernels_match_straightforward_recursion(data, activation, depth, beta):
     x1, x2 = data
     got = _fast.kernels(x1, x2, depth=depth, activation=activation, beta=beta)
-    ref = _reference(x1, x2, depth, beta, activation)
-    d1 = _reference(x1, x1, depth, beta, activation)
-    d2 = _reference(x2, x2, depth, beta, activation)
+    ref = oracles.numpy_kernels(x1, x2, depth, beta, activation)
+    d1 = oracles.numpy_kernels(x1, x1, depth, beta, activation)
+    d2 = oracles.numpy_kernels(x2, x2, depth, beta, activation)
     for g, r, a, b in zip(got, ref, d1, d2):
         # float64: two computations of the same O(1) quantity by different formulas agree to ~1e-15;
         # 1e-12 is the target stated for the fast path
-        assert _scaled_err(g, r, np.diag(a), np.diag(b)) <= 1e-12
+        assert oracles.scaled_error(g, r, np.diag(a), np.diag(b)) <= 1e-12
     if activation == "relu":  # ReLU kernels are positive: plain relative error off the diagonal
         for g, r in zip(got, ref):
             assert float(np.max(np.abs(np.asarray(g) - r) / np.abs(r))) <= 1e-12
@@ -138,10 +110,10 @@ def test_kernels_match_straightforward_recursion(data, activation, depth, beta):
 
 @pytest.mark.parametrize("symmetric", [False, True])
 @pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
-def test_same_batch_diagonal_exact_and_agrees_with_library(data, activation, symmetric):
+def test_same_batch_diagonal_exact_and_agrees_with_oracle(data, activation, symmetric):
     x = data[0]
     sigma, k = _fast.kernels(x, depth=5, activation=activation, beta=0.2, symmetric=symmetric, block=32)
-    ls, lk = infinite_ntk.infinite_width_kernels(x, depth=5, activation=activation, beta=0.2)
+    ls, lk = oracles.jax_kernels(x, None, 0.2, depth=5, activation=activation)
     off = ~np.eye(len(x), dtype=bool)
     d = np.diag(np.asarray(ls))
     scale = np.sqrt(np.outer(d, d))
@@ -156,7 +128,7 @@ def test_same_batch_diagonal_exact_and_agrees_with_library(data, activation, sym
             v = v / 2 + 0.04
             kd = v + kd / 2
         ref_s, ref_k = v, kd
-    else:  # the library's own diagonal
+    else:  # the oracle's diagonal (its correlation is 1 bit for bit there: the Gram matrix's own diagonal)
         ref_s, ref_k = np.diag(np.asarray(ls)), np.diag(np.asarray(lk))
     # 5 layers of O(1) arithmetic (erf: arcsin of 2v/(1 + 2v) each layer): a few units of rounding --
     # measured 2.7 eps (relu), 5.1 eps (erf), 0 (identity); the bound is 18 eps
@@ -180,7 +152,7 @@ def test_float32_and_identity_closed_form(data):
     x1, x2 = data
     s, k = _fast.kernels(x1.astype(np.float32), depth=3)
     assert s.dtype == jnp.float32 and k.dtype == jnp.float32
-    r = _reference(x1, x1, 3, 0.0, "relu")
+    r = oracles.numpy_kernels(x1, x1, 3, 0.0, "relu")
     off = ~np.eye(len(x1), dtype=bool)
     assert float(np.max(np.abs(np.asarray(k, np.float64) - r[1])[off] / r[1][off])) < 1e-5  # float32 rounding
     L, b = 4, 0.5
@@ -189,16 +161,16 @@ def test_float32_and_identity_closed_form(data):
     np.testing.assert_allclose(k, L * x1 @ x2.T / 40 + b**2 * L * (L + 1) / 2, atol=1e-13)
 
 
-def test_jit_vmap_grad(data):
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
+def test_jit_vmap_grad(data, activation):
     x1, x2 = data[0][:8], data[1][:5]
-    f = jax.jit(functools.partial(_fast.kernels, depth=3, beta=0.1))
-    np.testing.assert_allclose(f(x1, x2)[1], _fast.kernels(x1, x2, depth=3, beta=0.1)[1], rtol=1e-14)
-    # gradient with respect to the inputs and a traced beta, against the library's recursion
-    g_fast = jax.grad(lambda x, b: jnp.sum(_fast.kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(x1, 0.3)
-    g_lib = jax.grad(lambda x, b: jnp.sum(infinite_ntk.infinite_width_kernels(x, depth=3, beta=b)[1]), argnums=(0, 1))(
-        x1, 0.3
-    )
-    for a, b in zip(g_fast, g_lib):
+    kw = dict(depth=3, activation=activation)
+    f = jax.jit(functools.partial(_fast.kernels, beta=0.1, **kw))
+    np.testing.assert_allclose(f(x1, x2)[1], _fast.kernels(x1, x2, beta=0.1, **kw)[1], rtol=1e-14)
+    # gradient with respect to the inputs and a traced beta, against the straightforward JAX recursion
+    g_fast = jax.grad(lambda x, b: jnp.sum(_fast.kernels(x, beta=b, **kw)[1]), argnums=(0, 1))(x1, 0.3)
+    g_ref = jax.grad(lambda x, b: jnp.sum(oracles.jax_kernels(x, None, b, **kw)[1]), argnums=(0, 1))(x1, 0.3)
+    for a, b in zip(g_fast, g_ref):
         assert np.all(np.isfinite(a))
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 

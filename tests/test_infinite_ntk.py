@@ -1,31 +1,17 @@
-"""Tests of ntkbook.infinite_ntk: the infinite-width kernels against independent computations and
-finite networks, and bad inputs (the chapter's helpers: tests/chapters/test_c10_deterministic_ntk.py)."""
+"""Tests of ntkbook.infinite_ntk: the infinite-width kernels against independent computations (the
+oracles of tests/oracles.py) and finite networks, and bad inputs (the chapter's helpers:
+tests/chapters/test_c10_deterministic_ntk.py)."""
 
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import oracles
 import pytest
 
+from ntkbook import _fast, mlp, nngp, ntk
 from ntkbook import infinite_ntk as intk
-from ntkbook import mlp, nngp, ntk
-
-
-def _relu_ntk_reference(x1, x2, depth, beta):
-    n0 = x1.shape[1]
-    cov = x1 @ x2.T / n0 + beta**2
-    v1 = np.sum(x1**2, 1) / n0 + beta**2
-    v2 = np.sum(x2**2, 1) / n0 + beta**2
-    k = cov.copy()
-    for _ in range(depth - 1):
-        s = np.sqrt(np.outer(v1, v2))
-        th = np.arccos(np.clip(cov / s, -1, 1))
-        cov = s * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi) + beta**2
-        k = cov + k * (np.pi - th) / (2 * np.pi)
-        v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
-    return cov, k
-
 
 X4 = np.array([[1.0, 0.5, -0.3, 0.8], [0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7], [0.2, -0.8, 1.2, 0.3]])  # in R^4
 
@@ -40,7 +26,7 @@ def test_relu_matches_numpy_reference(pts):
     x1, x2 = pts
     for depth, beta in [(1, 0.2), (2, 0.0), (5, 0.3)]:
         s, k = intk.infinite_width_kernels(x1, x2, depth=depth, beta=beta)
-        rs, rk = _relu_ntk_reference(x1, x2, depth, beta)
+        rs, rk = oracles.numpy_kernels(x1, x2, depth, beta, "relu")
         np.testing.assert_allclose(s, rs, atol=1e-12)
         np.testing.assert_allclose(k, rk, atol=1e-12)
 
@@ -58,6 +44,24 @@ def test_nngp_part_agrees_with_nngp_module(pts):
     x1, x2 = pts
     s, _ = intk.infinite_width_kernels(x1, x2, depth=3, activation="erf", beta=0.1)
     np.testing.assert_allclose(s, nngp.nngp_kernel(x1, x2, depth=3, activation="erf", beta=0.1), atol=1e-13)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
+def test_closed_forms_take_the_fused_path(pts, activation):
+    # every closed form is the fused pass of ntkbook._fast (bit for bit), which agrees with the
+    # straightforward JAX oracle (its diagonal exact too: the oracle's correlation is snapped like the library's)
+    x1, x2 = pts
+    kw = dict(depth=4, activation=activation)
+    d1 = np.diag(oracles.jax_kernels(x1, None, 0.3, **kw)[0])
+    for xb in (None, x2):
+        s, k = intk.infinite_width_kernels(x1, xb, beta=0.3, **kw)
+        fs, fk = _fast.kernels(x1, xb, beta=0.3, **kw)
+        np.testing.assert_array_equal(s, fs)
+        np.testing.assert_array_equal(k, fk)
+        rs, rk = oracles.jax_kernels(x1, xb, 0.3, **kw)
+        d2 = d1 if xb is None else np.diag(oracles.jax_kernels(xb, None, 0.3, **kw)[0])
+        assert oracles.scaled_error(s, rs, d1, d2) <= 1e-12
+        assert oracles.scaled_error(k, rk, d1, d2) <= 1e-12 * 4  # K^(L) is a sum of L terms of Σ's scale
 
 
 def test_jit_partial_and_traced_beta(pts):

@@ -1,28 +1,18 @@
-"""Tests of ntkbook.nngp: the NNGP kernel maps against independent computations, the finite-network
-samplers, and bad inputs (the chapter's helpers: tests/chapters/test_c09_nngp.py)."""
+"""Tests of ntkbook.nngp: the NNGP kernel maps against independent computations (the closed forms
+against the oracles of tests/oracles.py), the finite-network samplers, and bad inputs (the chapter's
+helpers: tests/chapters/test_c09_nngp.py)."""
 
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import oracles
 import pytest
 
 from ntkbook import nngp
 
-
-def _relu_reference(x1, x2, depth, beta):
-    """Straightforward numpy arc-cosine recursion (arccos of a clipped correlation)."""
-    n0 = x1.shape[1]
-    cov = x1 @ x2.T / n0 + beta**2
-    v1 = np.sum(x1**2, 1) / n0 + beta**2
-    v2 = np.sum(x2**2, 1) / n0 + beta**2
-    for _ in range(depth - 1):
-        s = np.sqrt(np.outer(v1, v2))
-        th = np.arccos(np.clip(cov / s, -1, 1))
-        cov = s * (np.sin(th) + (np.pi - th) * np.cos(th)) / (2 * np.pi) + beta**2
-        v1, v2 = v1 / 2 + beta**2, v2 / 2 + beta**2
-    return cov
+EPS = np.finfo(np.float64).eps
 
 
 @pytest.fixture
@@ -35,7 +25,7 @@ def test_relu_matches_numpy_reference(pts):
     x1, x2 = pts
     for depth, beta in [(1, 0.0), (2, 0.3), (4, 0.1)]:
         got = nngp.nngp_kernel(x1, x2, depth=depth, beta=beta)
-        np.testing.assert_allclose(got, _relu_reference(x1, x2, depth, beta), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got, oracles.numpy_kernels(x1, x2, depth, beta, "relu")[0], rtol=0, atol=1e-12)
 
 
 def test_identity_activation_adds_beta_squared_per_layer(pts):
@@ -51,6 +41,83 @@ def test_erf_matches_williams_formula_by_hand():
     want_dot = 4 / np.pi / np.sqrt((1 + 2 * v1) * (1 + 2 * v2) - 4 * c**2)
     assert float(m.sigma[0, 0]) == pytest.approx(want, abs=1e-14)
     assert float(m.sigma_dot[0, 0]) == pytest.approx(want_dot, abs=1e-14)
+
+
+# Inputs with the degenerate pairs: row 1 = 2.5 row 0 (c = 1), row 2 = -row 0 (c = -1), row 3 = 0 (v = 0).
+XD = np.array(
+    [[1.0, 0.5, -0.3, 0.8], [2.5, 1.25, -0.75, 2.0], [-1.0, -0.5, 0.3, -0.8], [0.0, 0.0, 0.0, 0.0]]
+    + [[0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7], [0.2, -0.8, 1.2, 0.3]]
+)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
+def test_closed_form_maps_match_oracle(activation):
+    """kernel_map's closed forms (ntkbook._fast) against the straightforward maps of tests/oracles.py:
+    off the diagonal to 1e-12 of each entry's Cauchy-Schwarz scale (ReLU: plain relative error), on the
+    diagonal to rounding (the snapped correlation takes θ = 0 exactly, no arccos near 1), the variances
+    bit for bit, and the gradients with respect to cov, v1 and v2."""
+    ref_map = oracles.MAPS[activation]
+    # x2 = None (diagonal off the Gram matrix) and two arguments (row norms), β = 0 (c = ±1 and v = 0 exactly)
+    for cov, v1, v2 in (
+        nngp.input_covariance(XD, beta=0.0),
+        nngp.input_covariance(XD, XD, beta=0.0),
+        nngp.input_covariance(XD, X3, beta=0.1),
+    ):
+        got = nngp.kernel_map(cov, v1, v2, activation=activation, method="closed")
+        ref = ref_map(cov, v1, v2)
+        np.testing.assert_array_equal(got.var1, ref[2])
+        np.testing.assert_array_equal(got.var2, ref[3])
+        s1, s2 = np.asarray(ref[2]), np.asarray(ref[3])
+        d1 = np.asarray(jnp.diagonal(ref_map(jnp.diag(v1), v1, v1)[1]))  # Σ̇(x, x) for the scale of Σ̇
+        d2 = np.asarray(jnp.diagonal(ref_map(jnp.diag(v2), v2, v2)[1]))
+        positive = s1[:, None] * s2[None, :] > 0
+        for g, r, scale in (
+            (got.sigma, ref[0], np.sqrt(np.outer(s1, s2))),
+            (got.sigma_dot, ref[1], np.sqrt(np.outer(d1, d2))),
+        ):
+            err = np.abs(np.asarray(g) - np.asarray(r))
+            assert np.all(err[positive] <= 1e-12 * scale[positive])
+            assert np.all(err[~positive] <= 1e-15)  # a zero input: Σ = 0 (Σ̇ finite, from σ'(0))
+            if activation == "relu":
+                nz = np.asarray(r) != 0
+                assert np.all(err[nz] <= 1e-12 * np.abs(np.asarray(r))[nz])
+        # the gradients that the recursion's gradients are made of
+        w = jnp.asarray(np.random.default_rng(0).normal(size=cov.shape))
+        for part in (0, 1):
+
+            def f(m, c, a, b, part=part):
+                return jnp.sum(w * m(c, a, b)[part])
+
+            lib = lambda c, a, b: tuple(nngp.kernel_map(c, a, b, activation=activation))  # noqa: E731
+            g_lib = jax.grad(functools.partial(f, lib), argnums=(0, 1, 2))(cov, v1, v2)
+            g_ref = jax.grad(functools.partial(f, ref_map), argnums=(0, 1, 2))(cov, v1, v2)
+            for a, b in zip(g_lib, g_ref):
+                assert np.all(np.isfinite(np.asarray(a)))
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    # the diagonal of x2 = None: exact to rounding
+    cov, v, _ = nngp.input_covariance(XD, beta=0.1)
+    m = nngp.kernel_map(cov, v, v, activation=activation)
+    if activation == "relu":  # θ = 0: Σ(x, x) = v/2, Σ̇(x, x) = 1/2
+        np.testing.assert_allclose(jnp.diagonal(m.sigma), v / 2, rtol=2 * EPS, atol=0)
+        np.testing.assert_allclose(jnp.diagonal(m.sigma_dot), 0.5, rtol=2 * EPS, atol=0)
+    else:
+        r = oracles.MAPS[activation](cov, v, v)
+        np.testing.assert_allclose(jnp.diagonal(m.sigma), jnp.diagonal(r[0]), rtol=4 * EPS, atol=0)
+        np.testing.assert_allclose(jnp.diagonal(m.sigma_dot), jnp.diagonal(r[1]), rtol=4 * EPS, atol=0)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
+def test_nngp_kernel_values_and_gradients_match_oracle(pts, activation):
+    x1, x2 = pts
+    for xb in (None, x2):
+        got = nngp.nngp_kernel(x1, xb, depth=4, activation=activation, beta=0.2)
+        ref = oracles.jax_kernels(x1, xb, 0.2, depth=4, activation=activation)[0]
+        d1 = np.diag(oracles.jax_kernels(x1, None, 0.2, depth=4, activation=activation)[0])
+        d2 = d1 if xb is None else np.diag(oracles.jax_kernels(xb, None, 0.2, depth=4, activation=activation)[0])
+        assert oracles.scaled_error(got, ref, d1, d2) <= 1e-12
+    g = jax.grad(lambda x: jnp.sum(nngp.nngp_kernel(x, depth=4, activation=activation, beta=0.2)))(x1)
+    g_ref = jax.grad(lambda x: jnp.sum(oracles.jax_kernels(x, None, 0.2, depth=4, activation=activation)[0]))(x1)
+    np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12)
 
 
 def test_quadrature_of_a_callable_identity_is_exact(pts):
