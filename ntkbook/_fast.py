@@ -74,7 +74,9 @@ __all__ = [
     "closed_form",
     "closed_kernels",
     "correlation",
+    "first_layer",
     "kernels",
+    "kernels_unchecked",
     "recursion",
     "supports",
 ]
@@ -372,16 +374,39 @@ def _sq_norms(x):
     return sq[:, 0]
 
 
-def _first_layer(x1: jax.Array, x2: jax.Array | None, beta: Any) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-    """``Σ^(1)(x, x') = x·x'/n_0 + β²``, its diagonals from the row norms (summed in a shape-independent
-    order, see ``_sq_norms``) and ``β²``, unchecked: ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` or ``None``
-    (``x2 = x1``), ``beta`` may be traced. Returns ``(cov (N1, N2), v1 (N1,), v2 (N2,), b2)``."""
+def _bias_variance(beta: Any, dtype: Any) -> jax.Array:
+    """``β²`` in ``dtype`` (``beta`` may be traced): the one place the library squares the bias scale."""
+    return jnp.asarray(beta, dtype) ** 2
+
+
+def _variances(x: jax.Array, b2: jax.Array) -> jax.Array:
+    """``Σ^(1)(x, x) = |x|²/n_0 + β²`` for every row of ``x (N, n_0)``, the norms summed in a
+    shape-independent order (``_sq_norms``). Shape ``(N,)``."""
+    return _sq_norms(x) / x.shape[1] + b2
+
+
+def first_layer(x1: jax.Array, x2: jax.Array | None, beta: Any) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """``Σ^(1)(x, x') = x·x'/n_0 + β²``, its diagonals and ``β²``, unchecked -- the library's one
+    first layer of every recursion (:func:`closed_kernels`, :func:`ntkbook.nngp.kernel_recursion`,
+    :func:`ntkbook.nngp.input_covariance`).
+
+    The diagonals come from the row norms summed in a shape-independent order (see ``_sq_norms``), so a
+    row's value does not depend on the other rows of its batch; on the diagonal of ``x1 x1ᵀ`` they agree
+    with the Gram matrix to a few units of rounding (the correlation's snap makes ``c = 1`` exact there).
+
+    Args:
+      x1: ``(N1, n_0)``; x2: ``(N2, n_0)`` of the same dtype, or ``None`` (``x2 = x1``); beta: ``β``
+        (may be traced).
+
+    Returns:
+      ``(cov (N1, N2), v1 (N1,), v2 (N2,), b2)``.
+    """
+    b2 = _bias_variance(beta, x1.dtype)
     n0 = x1.shape[1]
-    b2 = jnp.asarray(beta, x1.dtype) ** 2
-    v1 = _sq_norms(x1) / n0 + b2
+    v1 = _variances(x1, b2)
     if x2 is None:
         return x1 @ x1.T / n0 + b2, v1, v1, b2
-    return x1 @ x2.T / n0 + b2, v1, _sq_norms(x2) / n0 + b2, b2
+    return x1 @ x2.T / n0 + b2, v1, _variances(x2, b2), b2
 
 
 def closed_kernels(
@@ -398,7 +423,7 @@ def closed_kernels(
     Returns:
       ``(nngp, ntk)``, each ``(N1, N2)``.
     """
-    cov, v1, v2, b2 = _first_layer(x1, x2, beta)
+    cov, v1, v2, b2 = first_layer(x1, x2, beta)
     return recursion(cov, v1, v2, b2, depth=depth, layer=closed_form(activation))
 
 
@@ -425,10 +450,10 @@ def _packed_symmetric(x, beta, *, depth, activation, block):
     n, n0 = x.shape
     nb = n // block
     ii, jj = _pairs(nb)
-    b2 = jnp.asarray(beta, x.dtype) ** 2
+    b2 = _bias_variance(beta, x.dtype)
     xb = x.reshape(nb, block, n0)
     cov = jnp.einsum("pak,pbk->pab", xb[ii], xb[jj]) / n0 + b2
-    vb = (_sq_norms(x) / n0 + b2).reshape(nb, block)
+    vb = _variances(x, b2).reshape(nb, block)
     sigma, k = recursion(cov, vb[ii], vb[jj], b2, depth=depth, layer=closed_form(activation))
     return jax.lax.complex(sigma, k)
 
@@ -509,14 +534,29 @@ def kernels(
         beta = positive_float(beta, "beta", allow_zero=True)
     block = positive_int(block, "block")
     x1, x2 = input_pair(x1, x2)
+    if symmetric and x2 is None and x1.shape[0] % block:
+        raise ValueError(f"symmetric=True needs N1 to be a multiple of block = {block}, got N1 = {x1.shape[0]}")
+    return kernels_unchecked(x1, x2, beta, depth=depth, activation=name, symmetric=bool(symmetric), block=block)
+
+
+def kernels_unchecked(
+    x1: jax.Array,
+    x2: jax.Array | None,
+    beta: Any,
+    *,
+    depth: int,
+    activation: str,
+    symmetric: bool = False,
+    block: int = DEFAULT_BLOCK,
+) -> tuple[jax.Array, jax.Array]:
+    """:func:`kernels` without validation, for public entry points that have validated their arguments
+    already (:func:`ntkbook.infinite_ntk.infinite_width_kernels`): ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` or
+    ``None`` as from :func:`ntkbook.validate.input_pair`; ``beta >= 0`` (a float or traced); ``depth >= 1``;
+    ``activation`` a name in ``FAST_ACTIVATIONS``; ``symmetric`` only with ``x2 = None`` and ``N1`` a
+    multiple of ``block``. Returns ``(nngp, ntk)``, each ``(N1, N2)``."""
     if x2 is not None:
-        return _split(_packed_general(x1, x2, beta, depth=depth, activation=name))
-    n = x1.shape[0]
-    if symmetric is None:
-        symmetric = False
+        return _split(_packed_general(x1, x2, beta, depth=depth, activation=activation))
     if symmetric:
-        if n % block:
-            raise ValueError(f"symmetric=True needs N1 to be a multiple of block = {block}, got N1 = {n}")
-        z = _packed_symmetric(x1, beta, depth=depth, activation=name, block=block)
-        return _split_symmetric(z, nb=n // block)
-    return _split(_packed_same(x1, beta, depth=depth, activation=name))
+        z = _packed_symmetric(x1, beta, depth=depth, activation=activation, block=block)
+        return _split_symmetric(z, nb=x1.shape[0] // block)
+    return _split(_packed_same(x1, beta, depth=depth, activation=activation))

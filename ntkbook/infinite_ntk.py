@@ -89,9 +89,9 @@ def infinite_width_kernels(
     nodes = _nngp.check_nodes(nodes)
     if isinstance(act, str):
         # a closed form (identity, ReLU, erf): the same recursion as one fused elementwise pass returning
-        # Σ + iK as one complex array, split by a second program (ntkbook._fast.kernels) -- the single-root
+        # Σ + iK as one complex array, split by a second program (ntkbook._fast.kernels_unchecked: validated once, here) -- the single-root
         # fusion that a tuple-valued jit of kernel_recursion does not get
-        return _fast.kernels(x1, x2, depth=depth, activation=act, beta=beta)
+        return _fast.kernels_unchecked(x1, x2, beta, depth=depth, activation=act)
     return _kernels(x1, x2, beta, depth=depth, activation=act, nodes=nodes)
 
 

@@ -320,17 +320,9 @@ def input_covariance_unchecked(
     x1: jax.Array, x2: jax.Array | None, beta: Any
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """:func:`input_covariance` without validation, for use inside ``jax.jit`` (``beta`` may be traced):
-    ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` of the same dtype or ``None``. Returns ``(cov (N1, N2), v1 (N1,), v2 (N2,))``."""
-    n0 = x1.shape[1]
-    b2 = jnp.asarray(beta, x1.dtype) ** 2
-    if x2 is None:
-        cov = x1 @ x1.T / n0 + b2
-        v = jnp.diagonal(cov)
-        return cov, v, v
-    cov = x1 @ x2.T / n0 + b2
-    v1 = jnp.sum(x1 * x1, axis=1) / n0 + b2
-    v2 = jnp.sum(x2 * x2, axis=1) / n0 + b2
-    return cov, v1, v2
+    ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` of the same dtype or ``None``. Returns ``(cov (N1, N2), v1 (N1,), v2 (N2,))``
+    (the first layer of every recursion, ``ntkbook._fast.first_layer``)."""
+    return _fast.first_layer(x1, x2, beta)[:3]
 
 
 def input_covariance(
@@ -339,8 +331,9 @@ def input_covariance(
     """``Σ^(1)(x, x') = x·x'/n_0 + β²`` and its diagonals.
 
     Args:
-      x1: ``(N1, n_0)``; x2: ``(N2, n_0)`` or ``None`` (then ``x2 = x1`` and the diagonals are read
-        off the Gram matrix, so ``Σ(x, x)`` and ``Σ(x, x')`` agree bit for bit); beta: ``β >= 0``.
+      x1: ``(N1, n_0)``; x2: ``(N2, n_0)`` or ``None`` (then ``x2 = x1``); beta: ``β >= 0``. The
+        diagonals come from the row norms, summed in an order that does not depend on the batch, so a row's
+        variance is the same in every batch; they agree with the Gram matrix's diagonal to rounding.
 
     Returns:
       ``(cov (N1, N2), v1 (N1,), v2 (N2,))``.
@@ -369,9 +362,9 @@ def kernel_recursion(
     """
     if isinstance(activation, str):
         return _fast.closed_kernels(x1, x2, beta, depth=depth, activation=activation)
-    cov, v1, v2 = input_covariance_unchecked(x1, x2, beta)
+    cov, v1, v2, b2 = _fast.first_layer(x1, x2, beta)
     layer = symmetric_map(functools.partial(quadrature_map, activation=activation, nodes=nodes), x2 is None)
-    return _fast.recursion(cov, v1, v2, jnp.asarray(beta, cov.dtype) ** 2, depth=depth, layer=layer)
+    return _fast.recursion(cov, v1, v2, b2, depth=depth, layer=layer)
 
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation", "nodes"))

@@ -6,6 +6,8 @@
   public in its owner module (validation in :mod:`ntkbook.validate`).
 - Each library module's public API is its ``__all__``: every public top-level function and class is
   listed, and everything listed exists.
+- The chapters share one vocabulary of rounding allowances (:func:`ntkbook.claims.rounding`): no chapter
+  writes a rounding-level tolerance as a literal, nor keeps a local tolerance constant.
 """
 
 import ast
@@ -121,3 +123,25 @@ def test_public_api_is_all(path):
     defined |= {t.target.id for t in tree.body if isinstance(t, ast.AnnAssign) and isinstance(t.target, ast.Name)}
     defined |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
     assert declared <= defined, f"{path.name}: __all__ lists names it does not define: {sorted(declared - defined)}"
+
+
+CHAPTERS = sorted((PACKAGE / "chapters").glob("c[0-9][0-9]_*.py"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapters_use_the_shared_rounding_allowance(path):
+    def tiny(value):
+        return isinstance(value, ast.Constant) and isinstance(value.value, float) and 0 < value.value <= 1e-9
+
+    literals = []
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "").startswith("check_"):
+            literals += [
+                f"line {k.value.lineno}: {k.arg}={k.value.value!r}"
+                for k in node.keywords
+                if k.arg == "atol" and tiny(k.value)
+            ]
+        if isinstance(node, ast.Assign) and tiny(node.value):
+            if any(isinstance(t, ast.Name) and ("TOL" in t.id or "ROUNDING" in t.id) for t in node.targets):
+                literals.append(f"line {node.lineno}: {ast.unparse(node)}")
+    assert not literals, f"{path.name}: use ntkbook.claims.rounding(...) instead of {literals}"

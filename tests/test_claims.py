@@ -31,6 +31,30 @@ def test_check_close_refuses_shape_mismatch_and_negative_tolerance():
         C.check_close("s", [1.0], [1.0], atol=-1)
 
 
+def test_check_bound_passes_fails_and_refuses():
+    ok = C.check_bound("violation", [0.0, 3e-14], C.rounding())
+    bad = C.check_bound("violation", [0.0, 0.2], 0.1)
+    nan = C.check_bound("violation", [np.nan], 1.0)
+    assert ok.passed and ok.error == 3e-14 and ok.rounding and ok.error_shown == "<= tol (rounding level)"
+    assert not bad.passed and bad.error == 0.2 and bad.tolerance == 0.1 and not bad.rounding
+    assert math.isnan(nan.error) and not nan.passed
+    with pytest.raises(ValueError, match="bound"):
+        C.check_bound("v", [1.0], -1.0)
+    with pytest.raises(ValueError, match="value"):
+        C.check_bound("v", [], 1.0)
+
+
+def test_rounding_is_one_unit_per_stage_and_scale():
+    assert C.rounding() == 1e-13
+    assert C.rounding(stages=10) == pytest.approx(1e-12, rel=1e-15)
+    assert C.rounding(4.0, stages=100) == pytest.approx(4e-11, rel=1e-15)
+    # every allowance the book uses is a rounding level (shown without digits), far below any formula error
+    assert C.rounding(stages=1000) <= C.checks.ROUNDING_LEVEL
+    for bad in (dict(scale=0.0), dict(scale=float("inf")), dict(stages=0), dict(stages=1.5), dict(stages=True)):
+        with pytest.raises(ValueError, match="scale|stages"):
+            C.rounding(**bad)
+
+
 def test_expected_failure_is_ok_only_when_it_fails():
     wrong_as_expected = C.check_close("src", [1.0], [2.0], atol=1e-3, expect=False)
     unexpectedly_right = C.check_close("src", [1.0], [1.0], atol=1e-3, expect=False)

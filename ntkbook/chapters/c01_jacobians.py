@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..claims import check_close, check_slope, check_symbolic, claim
+from ..claims import check_close, check_slope, check_symbolic, claim, rounding
 from ..jacobians import (
     chain_rule_jacobian,
     finite_difference_error_bound,
@@ -93,7 +93,6 @@ def sympy_jacobian_at(ex: Example, points: jax.Array) -> jax.Array:
 
 # Tolerance for comparing two float64 evaluations of the same derivative formulas: they differ
 # by rounding only, a few ulps of the largest entry (|J| <= ~20 on [-1.5, 1.5]^3).
-_ROUNDING_TOL = 1e-13
 
 
 @claim(
@@ -120,8 +119,8 @@ def check_autodiff_matches_sympy():
     fwd = jax.vmap(lambda p: jacobian(ex.fn, p, mode="fwd"))(pts)
     rev = jax.vmap(lambda p: jacobian(ex.fn, p, mode="rev"))(pts)
     return [
-        check_close("jacfwd vs sympy Jacobian at 16 random points", fwd, ref, atol=_ROUNDING_TOL),
-        check_close("jacrev vs sympy Jacobian at 16 random points", rev, ref, atol=_ROUNDING_TOL),
+        check_close("jacfwd vs sympy Jacobian at 16 random points", fwd, ref, atol=rounding()),
+        check_close("jacrev vs sympy Jacobian at 16 random points", rev, ref, atol=rounding()),
     ]
 
 
@@ -179,10 +178,10 @@ def check_gradient_is_transpose():
             "jax.grad of a scalar f vs J^T (m = 1)",
             jax.grad(scalar)(x),
             jacobian(scalar, x).T[:, 0],
-            atol=_ROUNDING_TOL,
+            atol=rounding(),
         ),
         check_close(
-            "column i of grad f = J^T (3 x 2) vs jax.grad of f_i", gradient(ex.fn, x), columns, atol=_ROUNDING_TOL
+            "column i of grad f = J^T (3 x 2) vs jax.grad of f_i", gradient(ex.fn, x), columns, atol=rounding()
         ),
         check_close(
             "grad f = J^T has shape (n, m) = (3, 2)", np.array(gradient(ex.fn, x).shape), np.array(J.T.shape), atol=0
@@ -205,7 +204,7 @@ def check_chain_rule():
     product = jax.vmap(lambda p: chain_rule_jacobian(outer.fn, ex.fn, p))(pts)
     return [
         check_symbolic("sympy: Jacobian of g(f(x)) = J_g(f(x)) J_f(x)", lhs, rhs),
-        check_close("JAX: jacobian(g o f) vs J_g(f(x)) @ J_f(x), 16 points", direct, product, atol=_ROUNDING_TOL),
+        check_close("JAX: jacobian(g o f) vs J_g(f(x)) @ J_f(x), 16 points", direct, product, atol=rounding()),
     ]
 
 
@@ -223,7 +222,7 @@ def check_gradient_chain_rule():
     loss = lambda out: 0.5 * jnp.sum((out - y) ** 2)  # noqa: E731
     lhs = jax.grad(lambda x: loss(ex.fn(x)))(x)
     rhs = gradient(ex.fn, x) @ jax.grad(loss)(ex.fn(x))
-    return check_close("grad_x l(f(x)) vs (grad_x f)(grad_f l)", lhs, rhs, atol=_ROUNDING_TOL)
+    return check_close("grad_x l(f(x)) vs (grad_x f)(grad_f l)", lhs, rhs, atol=rounding())
 
 
 @claim(
@@ -239,6 +238,6 @@ def check_vjp_jvp():
     v = jax.random.normal(kv, (2,))
     J = jacobian(ex.fn, x)
     return [
-        check_close("vjp(f, x, v) vs J^T v", vjp(ex.fn, x, v), J.T @ v, atol=_ROUNDING_TOL),
-        check_close("jvp(f, x, u) vs J u", jvp(ex.fn, x, u), J @ u, atol=_ROUNDING_TOL),
+        check_close("vjp(f, x, v) vs J^T v", vjp(ex.fn, x, v), J.T @ v, atol=rounding()),
+        check_close("jvp(f, x, u) vs J u", jvp(ex.fn, x, u), J @ u, atol=rounding()),
     ]

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..claims import check_close, check_slope, check_symbolic, claim
+from ..claims import check_close, check_slope, check_symbolic, claim, rounding
 from ..odes import (
     as_symmetric_matrix,
     expm_flow,
@@ -142,7 +142,6 @@ def separation_of_variables():
 
 
 # Comparing two float64 evaluations of the same closed form: a few ulps of values of size <= ~10.
-_ROUNDING_TOL = 1e-13
 
 
 def _count_real_solutions(expr, var) -> int:
@@ -290,7 +289,7 @@ def check_numeric_matches_closed_form():
                 f"RK4 vs R(ah)^n y0 (RK4 on a linear ODE is a power of R), a = {a}",
                 rk4,
                 exact_rk4,
-                atol=_ROUNDING_TOL * 10,
+                atol=rounding(stages=10),
                 detail="rounding over 40 steps",
             )
         )
@@ -390,7 +389,7 @@ def check_eigen_directions():
     bound = np.array(
         [float(np.max(rk4_global_error_bound(-np.asarray(lam), h, max(k * steps, 1), 1.0))) for k in range(ts.shape[0])]
     )
-    bound = bound * float(jnp.linalg.norm(g0)) + 1e-13
+    bound = bound * float(jnp.linalg.norm(g0)) + rounding()
     null = np.asarray(lam) < 1e-10
     return [
         check_close(
@@ -409,14 +408,14 @@ def check_eigen_directions():
 
 
 def richardson_tolerance(rhs: _Rhs, y0, ts, *args, steps: int) -> tuple[jax.Array, float]:
-    """RK4 with ``2 steps`` per interval and the tolerance ``max |y_h - y_{h/2}|`` (+ 1e-13 for rounding).
+    """RK4 with ``2 steps`` per interval and the tolerance ``max |y_h - y_{h/2}|`` (+ ``rounding()``).
 
     For a fourth-order method the error of ``y_{h/2}`` is about ``|y_h - y_{h/2}| / 15``, so the
     tolerance has a margin of ~15 over the expected error of the returned solution.
     """
     coarse = integrate(rhs, y0, ts, *args, steps=steps)
     fine = integrate(rhs, y0, ts, *args, steps=2 * steps)
-    return fine, float(jnp.max(jnp.abs(coarse - fine))) + 1e-13
+    return fine, float(jnp.max(jnp.abs(coarse - fine))) + rounding()
 
 
 @claim(CHAPTER, "For a time-varying A(t) whose values commute, g(t) = exp(-int_0^t A) g(0)", equation="eq-exp-integral")

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import taylor
-from ..claims import check_close, check_slope, check_symbolic, claim
+from ..claims import check_close, check_slope, check_symbolic, claim, rounding
 from ..validate import positive_int
 
 CHAPTER = "04-taylor"
@@ -158,7 +158,6 @@ def network_example():
 
 # Two float64 evaluations of the same derivative by different programs (sympy formulas vs
 # nested jvp vs jax.hessian) differ by rounding: a few ulps of terms of size <~ 10 here.
-_ROUNDING_TOL = 1e-13
 
 # The radii of the rate checks: small enough that the next Taylor term is a small correction to
 # the leading one, large enough that the second-order error (~ r^3) stays far above rounding.
@@ -261,13 +260,13 @@ def check_linear_model():
     via_jac = vec(a) + (xs - a) @ jax.jit(jax.jacfwd(vec))(a).T
     return [
         check_close(
-            "linearize_at (jax.jvp) vs f(a) + grad f(a)^T (x - a), 16 points", via_jvp, via_grad, atol=_ROUNDING_TOL
+            "linearize_at (jax.jvp) vs f(a) + grad f(a)^T (x - a), 16 points", via_jvp, via_grad, atol=rounding()
         ),
         check_close(
             "vector f: R^3 -> R^2, linearize_at vs f(a) + J(a)(x - a)",
             jax.jit(jax.vmap(taylor.linearize_at(vec, a)))(xs),
             via_jac,
-            atol=_ROUNDING_TOL,
+            atol=rounding(),
         ),
     ]
 
@@ -372,19 +371,19 @@ def check_multivariate_terms():
             "u^T H u with H = jax.hessian vs sympy, 16 directions",
             jnp.einsum("bi,ij,bj->b", us, Ha, us),
             jax.jit(jax.vmap(lambda v: lam2(a, v)))(us),
-            atol=_ROUNDING_TOL,
+            atol=rounding(),
         ),
         check_close(
             "D^2 f(a)[u,u] by nested jax.jvp vs u^T H u (jax.hessian)",
             jax.jit(jax.vmap(lambda v: taylor.nested_jvp(ex.fn, a, v, 2)))(us),
             jnp.einsum("bi,ij,bj->b", us, Ha, us),
-            atol=_ROUNDING_TOL,
+            atol=rounding(),
         ),
         check_close(
             "D^3 f(a)[u,u,u] by nested jax.jvp vs sympy third-derivative contraction",
             jax.jit(jax.vmap(lambda v: taylor.nested_jvp(ex.fn, a, v, 3)))(us),
             jax.jit(jax.vmap(lambda v: lam3(a, v)))(us),
-            atol=_ROUNDING_TOL,
+            atol=rounding(),
         ),
     ]
     return out
@@ -470,6 +469,6 @@ def check_remainder_rates_network():
             f"network: u^T H u (jax.hessian, P = {theta0.shape[0]}) vs nested jvp",
             u @ H @ u,
             jax.jit(lambda v: taylor.nested_jvp(f, theta0, v, 2))(u),
-            atol=_ROUNDING_TOL,
+            atol=rounding(),
         ),
     ]

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import kernels
-from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim, shown
+from ..claims import check_bound, check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding, shown
 from ..validate import prng_key
 
 CHAPTER = "05-kernels"
@@ -183,7 +183,11 @@ def check_polynomial_features():
     # Rounding: both sides sum O(20) terms of size up to max|K|: a few ulps of max|K| (relative).
     out.append(
         check_close(
-            "float64: phi(x) phi(x')^T vs polynomial(x, x', 3, 0.5), 40 points", F @ F.T, K, atol=1e-13, relative=True
+            "float64: phi(x) phi(x')^T vs polynomial(x, x', 3, 0.5), 40 points",
+            F @ F.T,
+            K,
+            atol=rounding(),
+            relative=True,
         )
     )
     return out
@@ -302,7 +306,7 @@ def check_weighted_sum_as_written():
             "weighted sum with 2K (same similarity, scaled) vs with K",
             kernels.weighted_sum_predict(2 * Kc, data.y_train),
             kernels.weighted_sum_predict(Kc, data.y_train),
-            atol=1e-12,
+            atol=rounding(stages=10),
             expect=False,
         ),
         check_close(
@@ -385,18 +389,16 @@ def check_nadaraya_watson():
     lo, hi = float(jnp.min(data.y_train)), float(jnp.max(data.y_train))
     outside = jnp.maximum(0.0, jnp.maximum(pred - hi, lo - pred))
     # A weighted average of 30 labels of size <~ 2: rounding ~ N eps max|y| ~ 1e-14; held to 1e-13.
-    rounding = 1e-13
+    tol = rounding()
     return [
         check_close(
             "NW with labels y = 1 vs 1 on the test grid",
             kernels.nadaraya_watson(Kc, ones),
             jnp.ones(Kc.shape[0]),
-            atol=rounding,
+            atol=tol,
         ),
-        check_close("NW with 2K vs NW with K", kernels.nadaraya_watson(2 * Kc, data.y_train), pred, atol=rounding),
-        check_close(
-            "distance of NW predictions outside [min y, max y]", outside, jnp.zeros_like(outside), atol=rounding
-        ),
+        check_close("NW with 2K vs NW with K", kernels.nadaraya_watson(2 * Kc, data.y_train), pred, atol=tol),
+        check_bound("distance of NW predictions outside [min y, max y]", outside, tol),
     ]
 
 

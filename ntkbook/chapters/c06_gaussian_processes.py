@@ -19,7 +19,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from .. import gp
-from ..claims import check_close, check_monte_carlo, check_symbolic, claim
+from ..claims import check_close, check_monte_carlo, check_symbolic, claim, rounding
 from ..validate import as_array, positive_int, prng_key
 
 CHAPTER = "06-gaussian-processes"
@@ -64,8 +64,7 @@ def toy_function(x) -> np.ndarray:
 
 # Two float64 evaluations of one formula through different factorisations (Cholesky solves vs
 # LU / closed forms) agree to ~cond(K) * eps * scale. The matrices below are well conditioned
-# (cond < 1e3, entries O(1)), so 1e-10 is generous for rounding and far below any formula error.
-_ROUNDING_TOL = 1e-10
+# (cond < 1e3, entries O(1)), so rounding(stages=1000) = 1e-10 is generous for rounding and far below any formula error.
 
 
 def _joint_kernel(x_train, x_test, **kw):
@@ -131,7 +130,7 @@ def check_prior_covariance():
     f = gp.sample_prior(jax.random.key(0), K, S)
     A = gp.psd_factor(K)
     return [
-        check_close("eigh factor: A A^T vs K (6 inputs, RBF, l = 1)", A @ A.T, K, atol=_ROUNDING_TOL),
+        check_close("eigh factor: A A^T vs K (6 inputs, RBF, l = 1)", A @ A.T, K, atol=rounding(stages=1000)),
         check_monte_carlo(
             f"sample covariance of S = {S} prior draws vs K (6 x 6 entries)",
             gp.second_moment(f),
@@ -275,25 +274,28 @@ def check_posterior_matches_formula():
     Kinv = np.linalg.inv(np.asarray(Kt) + noise * np.eye(12))
     return [
         check_close(
-            "posterior mean vs sympy q^T K^-1 y, 16 random 2+1 cases", ours.mean[:, 0], ref[:, 0], atol=_ROUNDING_TOL
+            "posterior mean vs sympy q^T K^-1 y, 16 random 2+1 cases",
+            ours.mean[:, 0],
+            ref[:, 0],
+            atol=rounding(stages=1000),
         ),
         check_close(
             "posterior variance vs sympy c - q^T K^-1 q, 16 random 2+1 cases",
             ours.cov[:, 0, 0],
             ref[:, 1],
-            atol=_ROUNDING_TOL,
+            atol=rounding(stages=1000),
         ),
         check_close(
             "posterior mean vs K*^T inv(K + s^2 I) y (numpy inverse), 12 train / 7 test, s^2 = 0.01",
             post.mean,
             np.asarray(Kc).T @ Kinv @ np.asarray(yy),
-            atol=_ROUNDING_TOL,
+            atol=rounding(stages=1000),
         ),
         check_close(
             "posterior cov vs K** - K*^T inv(K + s^2 I) K* (numpy inverse)",
             post.cov,
             np.asarray(Ks) - np.asarray(Kc).T @ Kinv @ np.asarray(Kc),
-            atol=_ROUNDING_TOL,
+            atol=rounding(stages=1000),
         ),
     ]
 
@@ -402,7 +404,7 @@ def check_noisy_posterior():
         "y - posterior mean vs s^2 (K + s^2 I)^-1 y (numpy solve) at the 8 training inputs, s^2 = 0.1",
         y - np.asarray(post.mean),
         resid,
-        atol=_ROUNDING_TOL,
+        atol=rounding(stages=1000),
     )
 
 

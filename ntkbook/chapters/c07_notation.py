@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import activations as _act
-from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
+from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding
 from ..mlp import apply, forward, init, num_params, second_moments, standard_apply, standard_normal
 from ..validate import positive_int
 
@@ -104,7 +104,7 @@ def elementwise_reference(params: list, x: np.ndarray, *, activation: Any = "rel
 # --------------------------------------------------------------------------- the chapter's claims
 
 
-_ROUNDING_TOL = 1e-12  # two float64 evaluations of the same sums in different orders (|f| ~ 1, <= 64 terms)
+# Rounding allowance: two float64 evaluations of the same sums in different orders (|f| ~ 1, <= 64 terms).
 
 
 @claim(
@@ -213,10 +213,10 @@ def check_forward_entrywise():
         ref = np.stack([elementwise_reference(params, np.asarray(x), activation=act, beta=0.7) for x in xs])
         results.append(
             check_close(
-                f"{name}: batched apply vs explicit entrywise sums (beta = 0.7)", batch, ref, atol=_ROUNDING_TOL
+                f"{name}: batched apply vs explicit entrywise sums (beta = 0.7)", batch, ref, atol=rounding(stages=10)
             )
         )
-        results.append(check_close(f"{name}: batched vs one-input apply", batch, single, atol=_ROUNDING_TOL))
+        results.append(check_close(f"{name}: batched vs one-input apply", batch, single, atol=rounding(stages=10)))
     return results
 
 
@@ -345,7 +345,7 @@ def check_standard_equivalence():
         "apply(params) vs standard_apply(w / sqrt(n_l)) on 6 inputs, tanh, beta = 0.3",
         apply(params, xs, activation="tanh", beta=0.3),
         standard_apply(scaled, xs, activation="tanh", beta=0.3),
-        atol=_ROUNDING_TOL,
+        atol=rounding(stages=10),
     )
 
 

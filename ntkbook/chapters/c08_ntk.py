@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import mlp as _mlp
-from ..claims import check_close, check_slope, claim, shown
+from ..claims import check_close, check_slope, claim, rounding, shown
 from ..ntk import empirical_ntk, feature_map, kernel_output_velocity, mlp_apply_fn
 
 CHAPTER = "08-ntk"
@@ -112,8 +112,8 @@ def _gd_step_remainder(apply_fn, loss, params, x_train, y_train, x_test, K, etas
 # Agreement of two float64 computations of K: each entry is a sum of P products of Jacobian entries,
 # taken in a different order (and, layerwise, factored differently). With u = 2^-53 the summation
 # error is at most ~P u max|K| (|J_ip J_jp| summed is <= (K_ii + K_jj)/2 <= max|K|); P <= 1500 here
-# gives ~2e-13, plus a few ulps from the Jacobian entries themselves: 1e-12 relative to max|K|.
-_NTK_TOL = 1e-12
+# gives ~2e-13, plus a few ulps from the Jacobian entries themselves: rounding(stages=10) = 1e-12
+# relative to max|K|.
 
 
 def _setup(widths=(3, 24, 16, 2), *, key=0, n1=6, n2=5, activation="tanh", beta=0.5):
@@ -154,7 +154,7 @@ def check_strategies_agree():
                     f"{act}, beta={beta}, widths {widths}: '{strat}' vs 'jacobian' (relative to max|K|)",
                     K,
                     ref,
-                    atol=_NTK_TOL,
+                    atol=rounding(stages=10),
                     relative=True,
                 )
             )
@@ -164,7 +164,7 @@ def check_strategies_agree():
                 f"{act}: output='trace' (layerwise) vs the trace of the full K",
                 Ktr,
                 jnp.trace(ref, axis1=2, axis2=3),
-                atol=_NTK_TOL,
+                atol=rounding(stages=10),
                 relative=True,
             )
         )
@@ -193,10 +193,12 @@ def check_entrywise_formula():
             f"empirical_ntk vs the explicit sum over all P = {P} parameters (forward-mode Jacobians)",
             K12,
             explicit,
-            atol=_NTK_TOL,
+            atol=rounding(stages=10),
             relative=True,
         ),
-        check_close("K(x, x') vs K(x', x)^T", K12, jnp.transpose(K21, (1, 0, 3, 2)), atol=_NTK_TOL, relative=True),
+        check_close(
+            "K(x, x') vs K(x', x)^T", K12, jnp.transpose(K21, (1, 0, 3, 2)), atol=rounding(stages=10), relative=True
+        ),
     ]
 
 
@@ -251,7 +253,7 @@ def check_loss_gradient():
                 f"{name}: jax.grad of L vs (1/N) sum_i J_i^T grad_f l_i, P = {J.shape[2]}, N = 8",
                 chain,
                 autodiff,
-                atol=_NTK_TOL,
+                atol=rounding(stages=10),
                 relative=True,
                 detail=f"grad_theta f(x_i): {J.shape[2]} x {J.shape[1]}, grad_f l: {g.shape[1]} x 1",
             )
@@ -288,7 +290,7 @@ def check_output_ode():
                 f"{name}: df/dt by the chain rule (jvp) vs -(1/N) sum_i K(x, x_i) grad_f l_i on 5 new inputs",
                 predicted,
                 f_dot,
-                atol=_NTK_TOL,
+                atol=rounding(stages=10),
                 relative=True,
             )
         )
@@ -349,7 +351,11 @@ def check_feature_map_psd():
         gram = jnp.einsum("apu,bpv->abuv", phi, phi)
         results.append(
             check_close(
-                f"widths {widths}: K vs phi(x)^T phi(x') from the feature map", K, gram, atol=_NTK_TOL, relative=True
+                f"widths {widths}: K vs phi(x)^T phi(x') from the feature map",
+                K,
+                gram,
+                atol=rounding(stages=10),
+                relative=True,
             )
         )
         o = widths[-1]

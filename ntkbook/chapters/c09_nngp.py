@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import activations as _act
 from .. import nngp
-from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim
+from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding
 from ..nngp import (
     CLOSED_FORMS,
     draw_networks,
@@ -70,7 +70,7 @@ __all__ = [
 # The chapter's inputs: three points in R^4 (two at an acute angle, one nearly opposite), fixed.
 _X = np.array([[1.0, 0.5, -0.3, 0.8], [0.6, 1.1, 0.2, -0.4], [-0.9, -0.2, 0.4, -0.7]])
 _BETA = 0.1
-_ROUNDING = 1e-12  # two float64 computations of the same O(1) quantity
+# rounding(stages=10): two float64 computations of the same O(1) quantity by different routes.
 
 
 def chapter_inputs() -> jax.Array:
@@ -177,7 +177,9 @@ def check_sigma1():
         check_symbolic(
             "at μ_w = μ_b = 0, σ_w = σ_b = 1: E[Ã(x)Ã(x')] = x·x'/n_0 + β²", s["expectation"].subs(std), dot
         ),
-        check_close("input_covariance vs x1 @ x2.T / n_0 + β² (numpy)", cov, _X @ _X.T / 4 + _BETA**2, atol=_ROUNDING),
+        check_close(
+            "input_covariance vs x1 @ x2.T / n_0 + β² (numpy)", cov, _X @ _X.T / 4 + _BETA**2, atol=rounding(stages=10)
+        ),
     ]
 
 
@@ -237,12 +239,12 @@ def check_second_moment():
     return [
         check_symbolic("identity: E[u²] = s² (the source's formula holds here)", identity_second, s**2),
         check_symbolic("ReLU: E[relu(u)²] = s²/2", relu_second, s**2 / 2),
-        check_close("ReLU closed-form diagonal E[relu(u)²] vs v/2", relu.var1, v / 2, atol=_ROUNDING),
+        check_close("ReLU closed-form diagonal E[relu(u)²] vs v/2", relu.var1, v / 2, atol=rounding(stages=10)),
         check_close(
             "ReLU diagonal by Gauss-Hermite (8 nodes; exact: relu(z)² = z² on half the symmetric nodes)",
             quad.var1,
             v / 2,
-            atol=_ROUNDING,
+            atol=rounding(stages=10),
         ),
     ]
 
@@ -343,7 +345,7 @@ def check_conditional_covariance_source():
         "(1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² of 8 networks (width 32) vs E[Ã^(2)(x)Ã^(2)(x')] = Σ^(2)",
         sh[:8],
         np.broadcast_to(sigma2, sh[:8].shape),
-        atol=_ROUNDING,
+        atol=rounding(stages=10),
         expect=False,
     )
 
@@ -521,15 +523,15 @@ def check_quadrature_smooth():
             "erf: 96-node Gauss-Hermite E[σσ] vs Williams' closed form (max over 4 covariances)",
             es[k],
             0.0,
-            atol=1e-13,
+            atol=rounding(),
             detail="rounding of a 96² term sum of O(1) terms",
         ),
-        check_close("erf: 96-node Gauss-Hermite E[σ'σ'] vs closed form", ed[k], 0.0, atol=1e-13),
+        check_close("erf: 96-node Gauss-Hermite E[σ'σ'] vs closed form", ed[k], 0.0, atol=rounding()),
         check_close(
             "identity: 2 nodes are exact (the integrand u v is of degree 1 in each variable)",
             np.concatenate([ies, ied]),
             [0.0, 0.0],
-            atol=1e-13,
+            atol=rounding(),
         ),
     ]
 
@@ -594,17 +596,21 @@ def check_relu_exact_cases():
             "E[σσ] at (x,x), (x,3x), (x,-2x), (x,0) vs exact values",
             m.sigma[:1],
             want_sigma,
-            atol=1e-13,
+            atol=rounding(),
             detail="rounding",
         ),
         check_close(
-            "E[σ'σ'] at the same pairs vs 1/2, 1/2, 0, 1/4", m.sigma_dot[:1], want_dot, atol=1e-13, detail="rounding"
+            "E[σ'σ'] at the same pairs vs 1/2, 1/2, 0, 1/4",
+            m.sigma_dot[:1],
+            want_dot,
+            atol=rounding(),
+            detail="rounding",
         ),
         check_close(
             f"Σ^({depth})(x, x) vs |x|²/(n_0 2^{depth - 1}) (β = 0)",
             jnp.diagonal(deep)[:3],
             np.asarray(v[:3]) / 2 ** (depth - 1),
-            atol=1e-13,
+            atol=rounding(),
             detail="rounding",
         ),
         check_close(
@@ -638,7 +644,7 @@ def check_price_theorem():
                 f"{act}: d E[σσ]/d cov vs E[σ'σ']",
                 jnp.diagonal(d),
                 jnp.diagonal(kernel_map(cov, v1, v2, activation=act).sigma_dot),
-                atol=1e-13,
+                atol=rounding(),
                 detail="rounding",
             )
         )

@@ -23,7 +23,7 @@ import numpy as np
 from .. import infinite_ntk as _inf
 from .. import mlp as _mlp
 from .. import ntk as _ntk
-from ..claims import check_close, check_monte_carlo, check_slope, claim
+from ..claims import check_close, check_monte_carlo, check_slope, claim, rounding
 from ..linearized import linearize, mse_dynamics, mse_loss, ntk_gp, spectral_factors, train
 from ..validate import positive_int
 
@@ -154,8 +154,7 @@ def _loss_gradients(apply_fn, params, x, y):
 
 # Two float64 computations of the same quantity by different routes (eigendecomposition vs a loop
 # of steps, jvp vs an explicit Jacobian): they differ by accumulated rounding, a few hundred ulps
-# of O(1) numbers over ~100 steps.
-_ROUNDING = 1e-11
+# of O(1) numbers over ~100 steps: rounding(stages=100).
 # scipy's DOP853 with rtol = 1e-12, atol = 1e-13 on O(1) quantities over the integration window.
 _SOLVER = 1e-9
 
@@ -192,7 +191,13 @@ def check_mse_gradient_as_written():
             expect=False,
             detail=f"P = {g_theta.size}, N n_L = {(f - y).size}",
         ),
-        check_close("even read as ∇_f L: autodiff ∇_f L vs f(X) - Y (N = 7)", g_f, f - y, atol=_ROUNDING, expect=False),
+        check_close(
+            "even read as ∇_f L: autodiff ∇_f L vs f(X) - Y (N = 7)",
+            g_f,
+            f - y,
+            atol=rounding(stages=100),
+            expect=False,
+        ),
     ]
 
 
@@ -204,12 +209,12 @@ def check_mse_gradient():
     g_theta, g_f = _loss_gradients(network, p0, x, y)
     jac, _, _ = _flat_jacobian(network, p0, x)
     return [
-        check_close("autodiff ∇_f L vs (f(X) - Y)/N", g_f, (f - y) / n, atol=_ROUNDING),
+        check_close("autodiff ∇_f L vs (f(X) - Y)/N", g_f, (f - y) / n, atol=rounding(stages=100)),
         check_close(
             "autodiff ∇_θ L vs J^T (f(X) - Y)/N with the explicit Jacobian",
             g_theta,
             jac.T @ (f - y).reshape(-1) / n,
-            atol=_ROUNDING,
+            atol=rounding(stages=100),
         ),
     ]
 
@@ -268,7 +273,7 @@ def check_linearize():
             "jvp-based f_lin vs f(θ0) + J Δθ with the explicit Jacobian (48 inputs, 2 outputs)",
             lin(p1, xt),
             explicit,
-            atol=_ROUNDING,
+            atol=rounding(stages=100),
         ),
         check_slope(
             "remainder max|f(θ0 + εd) - f_lin(θ0 + εd)| vs ε, ε in [1e-3, 1e-1]",
@@ -317,13 +322,13 @@ def check_discrete_closed_form():
             "GD on f_lin vs (I - ηK/N)^t closed form, train outputs, 100 steps, width 256",
             traj.train_outputs,
             tr,
-            atol=_ROUNDING,
+            atol=rounding(stages=100),
         ),
         check_close(
             "GD on f_lin vs closed form K(x*,X)K^-1(I - (I - ηK/N)^t), 48 test outputs",
             traj.test_outputs,
             te,
-            atol=_ROUNDING,
+            atol=rounding(stages=100),
         ),
     ]
 
@@ -346,7 +351,9 @@ def check_parameter_closed_form():
     jac, flat0, _ = _flat_jacobian(network, p0, x)
     predicted = _parameter_move(jac, (network(p0, x) - y)[:, 0], LEARNING_RATE / x.shape[0], float(traj.steps[-1]))
     moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
-    return check_close("θ_100 - θ_0 of GD on f_lin vs the closed form (P = 1025)", moved, predicted, atol=_ROUNDING)
+    return check_close(
+        "θ_100 - θ_0 of GD on f_lin vs the closed form (P = 1025)", moved, predicted, atol=rounding(stages=100)
+    )
 
 
 @claim(
@@ -371,7 +378,7 @@ def check_single_step_as_written():
             "t = 1: θ(1) - θ(0) vs -η∇L(θ(0))",
             jax.flatten_util.ravel_pytree(one)[0] - flat0,
             -LEARNING_RATE * grad(p0),
-            atol=_ROUNDING,
+            atol=rounding(stages=100),
         ),
         check_close(
             "t = 100: θ(t) - θ(0) vs -η∇L(θ(0))",
@@ -445,7 +452,7 @@ def _flow_numeric(width: int = 32, t_end: float = 60.0):
         method="DOP853",
         t_eval=ts,
         rtol=1e-12,
-        atol=1e-13,
+        atol=rounding(),
     )
     thetas = jnp.asarray(sol.y.T)
     outs, outs_t = jax.jit(jax.vmap(lambda th: (lin(unravel(th), x), lin(unravel(th), xt))))(thetas)
@@ -494,7 +501,9 @@ def check_source_closed_form_as_written():
     row = jnp.stack([(f0 - y[:, 0]) @ _expm_sym(k, -LEARNING_RATE * t) + y[:, 0] for t in ts])
     col = jnp.stack([_expm_sym(k, -LEARNING_RATE * t) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
     return [
-        check_close("row vector times e^{-ηKt} vs e^{-ηKt} times column (K symmetric)", row, col, atol=_ROUNDING),
+        check_close(
+            "row vector times e^{-ηKt} vs e^{-ηKt} times column (K symmetric)", row, col, atol=rounding(stages=100)
+        ),
         check_close(
             "source closed form (rate η K, no 1/N) vs the integrated flow",
             row,
@@ -522,7 +531,13 @@ def check_source_second_form_as_written():
     second = jnp.stack([_expm_sym(k, -t) @ f0 + (y[:, 0] - _expm_sym(k, -LEARNING_RATE * t) @ y[:, 0]) for t in ts])
     fixed = jnp.stack([_expm_sym(k, -LEARNING_RATE * t / x.shape[0]) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
     return [
-        check_close("second expression vs the first expression (η = 1.5)", second, first, atol=_ROUNDING, expect=False),
+        check_close(
+            "second expression vs the first expression (η = 1.5)",
+            second,
+            first,
+            atol=rounding(stages=100),
+            expect=False,
+        ),
         check_close("e^{-ηKt/N} f_0 + (I - e^{-ηKt/N}) Y vs the integrated flow", fixed, outs[:, :, 0], atol=_SOLVER),
     ]
 

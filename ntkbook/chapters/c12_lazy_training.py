@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import mlp as _mlp
-from ..claims import check_close, check_slope, claim, shown
+from ..claims import check_close, check_slope, claim, rounding, shown
 from ..lazy import apply_parameterized, flat_outputs, hessian_norm, jacobian_norm, scaled_apply
 from ..linearized import linearize, train
 from . import c11_linearized_models as c11
@@ -183,8 +183,7 @@ def alpha_sweep(
 
 # --------------------------------------------------------------------------- claims
 
-# Two float64 routes to one quantity (closed form vs a loop of steps): rounding only.
-_ROUNDING = 1e-10
+# Two float64 routes to one quantity (closed form vs a loop of hundreds of steps): rounding(stages=1000).
 # A squared residual of O(1) targets after convergence is rounding squared: (1e-14)^2 per entry.
 _LOSS_NOISE = 1e-28
 
@@ -213,7 +212,7 @@ def check_delta_theta_single_sample():
         "||θ_T - θ_0|| of GD on f_lin (N = 1, width 256, 400 steps) vs |ŷ - f_0| / ||∇f||",
         moved,
         estimate,
-        atol=_ROUNDING,
+        atol=rounding(stages=1000),
         relative=True,
         detail=f"final loss {shown(float(traj.train_loss[-1]), _LOSS_NOISE)}",
     )
@@ -271,7 +270,7 @@ def check_delta_theta_order():
             "amount by which sqrt(r^T K^-1 r) leaves [||r||/σ_max, ||r||/σ_min], all widths and seeds",
             violation,
             np.zeros_like(violation),
-            atol=_ROUNDING,
+            atol=rounding(stages=1000),
         ),
         check_close(
             f"measured ||Δθ|| of the trained network vs sqrt(r^T K0^-1 r), width {widths[-1]}, relative",

@@ -2,7 +2,8 @@
 
 The framework of the book, apart from the library and from the chapters:
 
-- :mod:`ntkbook.claims.checks` -- the four kinds of check and the one rule for printing measured
+- :mod:`ntkbook.claims.checks` -- the kinds of check (symbolic, numeric equality or bound, Monte Carlo, rate), the
+  shared rounding allowance (:func:`rounding`) and the one rule for printing measured
   values (:func:`shown`);
 - :func:`claim` (in `ntkbook.claims._registry`) registers a chapter's check function; calling it
   raises :class:`ClaimFailed` unless every check comes out as expected;
@@ -17,11 +18,13 @@ from ._registry import Claim, Results, claim, registry, require_x64, run_all
 from .checks import (
     CheckResult,
     ClaimFailed,
+    check_bound,
     check_close,
     check_monte_carlo,
     check_slope,
     check_symbolic,
     fit_loglog_slope,
+    rounding,
     shown,
     slope_noise,
     text_line,
@@ -32,6 +35,7 @@ __all__ = [
     "Claim",
     "ClaimFailed",
     "Results",
+    "check_bound",
     "check_close",
     "check_monte_carlo",
     "check_slope",
@@ -40,6 +44,7 @@ __all__ = [
     "fit_loglog_slope",
     "registry",
     "require_x64",
+    "rounding",
     "run_all",
     "shown",
     "slope_noise",

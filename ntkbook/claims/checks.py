@@ -9,6 +9,7 @@ Four kinds of check share the result type:
 
 * :func:`check_symbolic` -- sympy decides ``simplify(lhs - rhs) == 0`` (exact, tolerance 0);
 * :func:`check_close` -- a numeric comparison, max absolute (or relative) error against a tolerance;
+* :func:`check_bound` -- an inequality: a measured quantity (a violation, a distance) at most a bound;
 * :func:`check_monte_carlo` -- an estimate against its expectation, tolerance = ``sigmas`` standard errors;
 * :func:`check_slope` -- a rate: a least-squares slope in log-log coordinates against its expected value.
 """
@@ -27,11 +28,13 @@ from ..rates import fit_loglog_slope
 __all__ = [
     "CheckResult",
     "ClaimFailed",
+    "check_bound",
     "check_close",
     "check_monte_carlo",
     "check_slope",
     "check_symbolic",
     "fit_loglog_slope",
+    "rounding",
     "shown",
     "slope_noise",
     "text_line",
@@ -65,6 +68,35 @@ MC_NOISE_EPS = 1024 * EPS
 # A tolerance at most this (relative to the compared values, or absolute below 1) is a rounding
 # allowance: the checks' truncation, Monte Carlo and rate tolerances are all far larger.
 ROUNDING_LEVEL = 1e-9
+
+# The rounding allowance of one stage: two float64 computations of the same O(1) quantity by different
+# routes (autodiff against a hand-written formula, a batched against a looped evaluation, one matrix
+# product against another) differ by a few eps per stage; MARGIN times that, rounded up to a power of ten,
+# keeps the check clear of every machine's rounding while a wrong formula (an error of the size of the
+# quantity) misses it by twelve orders of magnitude.
+ROUNDING_UNIT = 1e-13
+
+
+def rounding(scale: float = 1.0, *, stages: int = 1) -> float:
+    """The tolerance of a comparison that is exact in exact arithmetic: ``ROUNDING_UNIT * stages * scale``.
+
+    The one vocabulary for rounding allowances (every chapter uses it, no local constant).
+
+    Args:
+      scale: the size of the compared values (1 for O(1) quantities).
+      stages: how many rounding stages the longer route chains: 10 for sums over tens of terms or a few
+        matrix products, 100 for a linear solve with a moderately conditioned matrix or hundreds of
+        gradient steps -- the reason goes beside the call.
+
+    Returns:
+      The tolerance (at most ``ROUNDING_LEVEL`` for the stages and scales the book uses, so
+      :func:`check_close` shows a passing error as ``<= tol (rounding level)``).
+    """
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    if isinstance(stages, bool) or not isinstance(stages, int) or stages < 1:
+        raise ValueError(f"stages must be a positive integer, got {stages!r}")
+    return ROUNDING_UNIT * stages * scale
 
 
 def _unit(noise: float) -> float:
@@ -298,6 +330,44 @@ def check_close(
     if rounding is None:
         rounding = atol <= ROUNDING_LEVEL * (1.0 if relative else max(1.0, magnitude))
     return CheckResult(what, kind, err, float(atol), passed, expect, None, detail, float(noise), bool(rounding))
+
+
+def check_bound(
+    what: str,
+    value: Any,
+    bound: float,
+    *,
+    expect: bool = True,
+    detail: str = "",
+    noise: float | None = None,
+    rounding: bool | None = None,
+) -> CheckResult:
+    """Check an inequality: ``max value <= bound``.
+
+    For statements that are inequalities, not equalities: a violation that must vanish (``max(0, -λ_min)``),
+    a distance that must stay small, a change bounded by an estimate. The error is the largest entry of
+    ``value`` (a non-finite entry makes it ``nan`` and the check fail), the tolerance is ``bound``.
+
+    Args:
+      what: one line naming the bounded quantity and the bound.
+      value: a scalar or array of measured quantities, each to be at most ``bound``.
+      bound: the bound (state why in the caller).
+      expect: ``False`` for a bound the source states that is expected to be violated.
+      noise, rounding: as for :func:`check_close` (default noise ``NOISE_EPS`` times the largest ``|value|``).
+    """
+    v = _as_float_array(value, "value")
+    if v.size == 0:
+        raise ValueError("value must not be empty")
+    if not (isinstance(bound, (int, float, np.floating, np.integer)) and not isinstance(bound, bool) and bound >= 0):
+        raise ValueError(f"bound must be a non-negative number, got {bound!r}")
+    err = float(np.max(v)) if np.all(np.isfinite(v)) else float("nan")
+    magnitude = float(np.max(np.abs(v))) if np.all(np.isfinite(v)) else 0.0
+    if noise is None:
+        noise = NOISE_EPS * magnitude
+    if rounding is None:
+        rounding = 0 < bound <= ROUNDING_LEVEL * max(1.0, magnitude)
+    passed = bool(err <= bound)
+    return CheckResult(what, "numeric", err, float(bound), passed, expect, None, detail, float(noise), bool(rounding))
 
 
 def check_symbolic(what: str, lhs: Any, rhs: Any, *, expect: bool = True, detail: str = "") -> CheckResult:
