@@ -91,7 +91,14 @@ def max_rel(a, b):
 @FAST
 @given(x=inputs(), depth=st.sampled_from([2, 3]), activation=ACTIVATIONS, beta=st.sampled_from([0.0, 0.1, 1.0]))
 def test_kernels_symmetric_psd(x, depth, activation, beta):
-    S, K = infinite_width_kernels(jnp.asarray(x), depth=depth, activation=activation, beta=beta)
+    try:
+        S, K = infinite_width_kernels(jnp.asarray(x), depth=depth, activation=activation, beta=beta)
+    except ValueError as exc:
+        # The quadrature (activations without a closed form) answers to 1e-10 or refuses, never silently wrong:
+        # at some mixed scales with correlation 1 (e.g. standard deviations 10 and 1000) its error estimate
+        # does not converge and it refuses. Where it answers, tests/test_quadrature.py holds it to mpmath.
+        assert activation not in nngp.CLOSED_FORMS and "accuracy contract" in str(exc), exc
+        return
     S, K = np.asarray(S), np.asarray(K)
     assert np.all(np.isfinite(S)) and np.all(np.isfinite(K))
     sym_tol = SYM_TOL if activation in nngp.CLOSED_FORMS else SYM_TOL_QUAD
@@ -179,7 +186,7 @@ def test_closed_forms_match_quadrature(c, v1, v2, activation):
     cov = jnp.array([[c * math.sqrt(v1 * v2)]])
     a1, a2 = jnp.array([v1]), jnp.array([v2])
     closed = nngp.kernel_map(cov, a1, a2, activation=activation, method="closed")
-    quad = nngp.kernel_map(cov, a1, a2, activation=activation, method="quadrature", nodes=nodes)
+    quad = nngp.kernel_map(cov, a1, a2, activation=activation, method="hermite", nodes=nodes)
     scale_s = math.sqrt(float(closed.var1[0]) * float(closed.var2[0]))
     d1 = nngp.kernel_map(a1[:, None], a1, a1, activation=activation, method="closed").sigma_dot[0, 0]
     d2 = nngp.kernel_map(a2[:, None], a2, a2, activation=activation, method="closed").sigma_dot[0, 0]
