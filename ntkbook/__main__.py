@@ -1,4 +1,5 @@
-"""``python -m ntkbook verify``: run every registered claim (see ``ntkbook.claims.cli``)."""
+"""``python -m ntkbook verify`` runs every registered claim; ``python -m ntkbook source-map`` prints the
+source map (see ``ntkbook.claims.cli``)."""
 
 import sys
 

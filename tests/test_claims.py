@@ -31,6 +31,20 @@ def test_check_close_refuses_shape_mismatch_and_negative_tolerance():
         C.check_close("s", [1.0], [1.0], atol=-1)
 
 
+def test_check_definitional_is_an_exact_comparison_of_its_own_kind():
+    from ntkbook.claims.checks import KINDS
+
+    ok = C.check_definitional("inner dimensions", 3, 3)
+    bad = C.check_definitional("inner dimensions", 1, 3, expect=False)
+    assert ok.kind == bad.kind == "definitional" and "definitional" in KINDS
+    assert ok.passed and ok.ok and not bad.passed and bad.ok and bad.error == 2 and bad.tolerance == 0
+    assert " | definitional | error 2.0e+00, tol 0" in repr(bad)
+    assert (
+        C.check_definitional("shape", (2, 3), (2, 3)).passed
+        and not C.check_definitional("shape", (2, 3), (3, 2)).passed
+    )
+
+
 def test_check_bound_passes_fails_and_refuses():
     ok = C.check_bound("violation", [0.0, 3e-14], C.rounding())
     bad = C.check_bound("violation", [0.0, 0.2], 0.1)

@@ -44,7 +44,6 @@ __all__ = [
     "check_linear_flow",
     "check_noncommuting_fails",
     "check_numeric_matches_closed_form",
-    "check_ode_definition",
     "check_rk4_order",
     "check_separation_steps",
     "commuting_example",
@@ -153,32 +152,6 @@ def _count_real_solutions(expr, var) -> int:
     if isinstance(sols, sp.FiniteSet):
         return len(sols)
     raise ValueError(f"unexpected solution set {sols}")
-
-
-@claim(
-    CHAPTER,
-    "An ODE involves only one unknown function of one random variable",
-    source_holds=False,
-    where="Basics, differential equations (definition of an ODE)",
-    source_says="An ODE contains only an unknown function of one random variable; general form (x, y, dy/dx, ..., d^n y/dx^n) = 0",
-    truth="An ODE has unknown functions of one independent (not random) variable; there may be several "
-    "unknowns at once (a system such as dg/dt = -eta K g, with one unknown per data point); general form "
-    "F(x, y, y', ..., y^(n)) = 0",
-)
-def check_ode_definition():
-    # The source's own closed-form training dynamics dg/dt = -eta K g (linearized-models section) is an
-    # ODE for g in R^N: N unknown functions of the one variable t, not one.
-    A = psd_example()
-    g0 = jnp.ones(A.shape[0])
-    ys = integrate(linear_rhs, g0, jnp.array([0.0, 1.0]), A)
-    unknowns = ys.shape[1]
-    return check_close(
-        "number of unknown functions of t in dg/dt = -A g, g in R^5, vs 'only an unknown function' (1)",
-        np.array(unknowns),
-        np.array(1),
-        atol=0,
-        expect=False,
-    )
 
 
 @claim(

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import taylor
-from ..claims import check_close, check_slope, check_symbolic, claim, rounding
+from ..claims import check_close, check_definitional, check_slope, check_symbolic, claim, rounding
 from ..validate import positive_int
 
 CHAPTER = "04-taylor"
@@ -41,6 +41,7 @@ __all__ = [
     "check_multivariate_terms",
     "check_remainder_rates_function",
     "check_remainder_rates_network",
+    "check_series_as_written",
     "check_series_as_written_multivariate",
     "check_series_one_variable",
     "example_function",
@@ -172,10 +173,57 @@ REMAINDER_NOISE = 1e-14
 
 @claim(
     CHAPTER,
-    "One variable: the k-th term of the series is f^(k)(a)(x-a)^k/k!",
+    "As written, f(x) = f(a) + sum_k (x-a)^k f^(k)(a)/k! for every f: the series may converge to another "
+    "function, or diverge",
+    equation="eq-taylor-source",
+    source_holds=False,
+    where="Basics, Taylor expansion (the series; source line 75)",
+    source_says="The Taylor expansion of a function f(x) at x = a can be written as: "
+    "f(x) = f(a) + sum_{k=1}^inf (1/k!) (x - a)^k grad^k_x f(x)|_{x=a}",
+    truth="the equality needs f analytic at a and |x - a| below the radius of convergence. A smooth f may have a "
+    "series that converges to another function (exp(-1/x^2) at 0: every term is 0); an analytic f may have a "
+    "series that diverges (1/(1+x^2) at 0 for |x| >= 1). Without these conditions only the finite expansion with a "
+    "remainder, f(x) = T_n(x) + O(|x - a|^(n+1)), holds",
+)
+def check_series_as_written():
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    # (1) smooth but not analytic: f = exp(-1/x^2), f(0) = 0; every derivative at 0 is 0
+    # (f^(k)(x) = p_k(1/x) exp(-1/x^2) for a polynomial p_k), so the series is 0 at every x.
+    flat = sp.exp(-1 / x**2)
+    terms = [sp.limit(sp.diff(flat, x, k), x, 0) / sp.factorial(k) for k in range(7)]
+    # (2) analytic on the whole real line but with radius 1 at a = 0 (poles at +-i): at x = 2 the terms
+    # (-4)^m do not tend to 0.
+    bump = 1 / (1 + x**2)
+    order = 20
+    partial = taylor_polynomial(bump, x, sp.Integer(0), order)
+    return [
+        check_symbolic(
+            "exp(-1/x^2) about a = 0: terms k = 0..6 of the series at x = 1 (all 0) summed, vs f(1) = e^-1",
+            sum(terms),
+            flat.subs(x, 1),
+            expect=False,
+        ),
+        check_symbolic(
+            f"1/(1+x^2) about a = 0: its terms up to k = {order} vs those of sum_m (-x^2)^m (radius 1)",
+            partial,
+            sum((-(x**2)) ** m for m in range(order // 2 + 1)),
+        ),
+        check_symbolic(
+            f"1/(1+x^2) about a = 0: the series' partial sum T_{order}(2) vs f(2) = 1/5",
+            partial.subs(x, 2),
+            bump.subs(x, 2),
+            expect=False,
+            detail=f"T_{order}(2) = (1 + 4^11)/5; the terms (-4)^m grow, so the series diverges at x = 2",
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "One variable, f analytic at a (exp(x)cos(x) is entire): the k-th term of the series is f^(k)(a)(x-a)^k/k!",
     equation="eq-taylor-1d",
-    source_holds=True,
-    where="Basics, Taylor expansion",
 )
 def check_series_one_variable():
     import sympy as sp
@@ -228,18 +276,16 @@ def check_linear_term_as_written():
     col_left, row_right = 1, g.shape[0]  # (x - a) is n x 1, grad f is n x 1
     literal = ex.fn(a) + (x - a) * g  # the formula typed as written into an array language
     return [
-        check_close(
+        check_definitional(
             "inner dimensions of (x - a)[n x 1] times grad f(a)[n x 1] agree (1 vs n = 3)",
-            np.array(col_left),
-            np.array(row_right),
-            atol=0,
+            col_left,
+            row_right,
             expect=False,
         ),
-        check_close(
+        check_definitional(
             "number of dimensions of f(a) + (x - a) * grad f(a) (elementwise) vs of the scalar f(x)",
-            np.array(literal.ndim),
-            np.array(jnp.ndim(ex.fn(x))),
-            atol=0,
+            literal.ndim,
+            jnp.ndim(ex.fn(x)),
             expect=False,
             detail=f"shape {tuple(literal.shape)} vs {tuple(jnp.shape(ex.fn(x)))}",
         ),
@@ -288,7 +334,8 @@ def _line_coefficient(expr, symbols, u, k):
 
 @claim(
     CHAPTER,
-    "As written, (x - a)^k grad^k f is not a defined product for vector x and k >= 2",
+    "As written, (x - a)^k grad^k f for vector x and k >= 2: read coordinatewise (the one reading that gives a "
+    "number) it drops the mixed partial derivatives",
     equation="eq-taylor-as-written",
     source_holds=False,
     where="Basics, Taylor expansion (the series)",
@@ -305,22 +352,14 @@ def check_series_as_written_multivariate():
     u = sp.symbols("u1 u2 u3", real=True)
     true_term = _line_coefficient(ex.expr, ex.symbols, u, 2)
     diag = _diagonal_second_order(ex.expr, ex.symbols, u)
-    n = len(ex.symbols)
-    return [
-        check_close(
-            "(x - a)^2 as a matrix product: inner dimensions of [n x 1][n x 1] agree (1 vs n = 3)",
-            np.array(1),
-            np.array(n),
-            atol=0,
-            expect=False,
-        ),
-        check_symbolic(
-            "coordinatewise reading (1/2) sum_i (x-a)_i^2 d^2f/dx_i^2 vs the true k = 2 term",
-            diag,
-            true_term,
-            expect=False,
-        ),
-    ]
+    # As a matrix product (x - a)^2 is undefined (the inner dimensions 1 and n of two columns differ: the
+    # definitional point of the first-order term above); the one reading that gives a number is coordinatewise.
+    return check_symbolic(
+        "coordinatewise reading (1/2) sum_i (x-a)_i^2 d^2f/dx_i^2 vs the true k = 2 term",
+        diag,
+        true_term,
+        expect=False,
+    )
 
 
 @claim(

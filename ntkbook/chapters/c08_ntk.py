@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import mlp as _mlp
-from ..claims import check_close, check_slope, claim, rounding, shown
+from ..claims import check_close, check_definitional, check_slope, claim, rounding, shown
 from ..ntk import empirical_ntk, feature_map, kernel_output_velocity, mlp_apply_fn
 
 CHAPTER = "08-ntk"
@@ -216,11 +216,10 @@ def check_entrywise_formula():
 def check_cost_signature():
     params, x1, _, fn = _setup((3, 24, 16, 2))
     first_argument = fn(params, x1)[0]
-    return check_close(
+    return check_definitional(
         "dimension of the first argument passed to l (f(x) in R^{n_L}) vs n_0 = 3 (as written)",
         first_argument.shape[0],
         x1.shape[1],
-        atol=0,
         expect=False,
     )
 

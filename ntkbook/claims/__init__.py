@@ -2,7 +2,8 @@
 
 The framework of the book, apart from the library and from the chapters:
 
-- :mod:`ntkbook.claims.checks` -- the kinds of check (symbolic, numeric equality or bound, Monte Carlo, rate), the
+- :mod:`ntkbook.claims.checks` -- the kinds of check (symbolic, numeric equality or bound, Monte Carlo, rate, and definitional:
+  shapes and counts, shown apart), the
   shared rounding allowance (:func:`rounding`) and the one rule for printing measured
   values (:func:`shown`);
 - :func:`claim` (in `ntkbook.claims._registry`) registers a chapter's check function; calling it
@@ -20,6 +21,7 @@ from .checks import (
     ClaimFailed,
     check_bound,
     check_close,
+    check_definitional,
     check_monte_carlo,
     check_slope,
     check_symbolic,
@@ -37,6 +39,7 @@ __all__ = [
     "Results",
     "check_bound",
     "check_close",
+    "check_definitional",
     "check_monte_carlo",
     "check_slope",
     "check_symbolic",

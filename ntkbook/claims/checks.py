@@ -5,9 +5,11 @@ error, the tolerance it was held to, whether it passed, and (for Monte Carlo and
 standard error. Its text shows the measured values only to the digits that no machine's rounding
 changes (:func:`shown`), because nbval compares the stored text on other machines.
 
-Four kinds of check share the result type:
+The kinds of check share the result type:
 
 * :func:`check_symbolic` -- sympy decides ``simplify(lhs - rhs) == 0`` (exact, tolerance 0);
+* :func:`check_definitional` -- an exact comparison of shapes, counts or types: it follows from the
+  definitions alone, so it is shown (and counted) apart from the checks that carry evidence;
 * :func:`check_close` -- a numeric comparison, max absolute (or relative) error against a tolerance;
 * :func:`check_bound` -- an inequality: a measured quantity (a violation, a distance) at most a bound;
 * :func:`check_monte_carlo` -- an estimate against its expectation, tolerance = ``sigmas`` standard errors;
@@ -30,6 +32,7 @@ __all__ = [
     "ClaimFailed",
     "check_bound",
     "check_close",
+    "check_definitional",
     "check_monte_carlo",
     "check_slope",
     "check_symbolic",
@@ -41,7 +44,7 @@ __all__ = [
 ]
 
 
-KINDS = ("symbolic", "numeric", "monte carlo", "rate")
+KINDS = ("symbolic", "numeric", "monte carlo", "rate", "definitional")
 
 
 class ClaimFailed(AssertionError):
@@ -159,7 +162,8 @@ class CheckResult:
 
     Attributes:
       what: one line naming what was compared with what.
-      kind: one of ``"symbolic"``, ``"numeric"``, ``"monte carlo"``, ``"rate"``.
+      kind: one of :data:`KINDS`: ``"symbolic"``, ``"numeric"``, ``"monte carlo"``, ``"rate"``,
+        ``"definitional"`` (a shape, count or type compared exactly: no evidence beyond the definitions).
       error: the measured error (for symbolic checks 0 when the difference simplifies to 0,
         else ``nan``; for Monte Carlo the largest ``|estimate - expected|``; for rates
         ``|slope - expected slope|``).
@@ -237,30 +241,61 @@ class CheckResult:
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        colour = "#1b7f3b" if self.ok else "#b00020"
-        if not self.expected:
-            colour = "#9a6700" if self.ok else "#b00020"
+        """One line when collapsed -- verdict badge, what was compared, error against tolerance -- with what was
+        compared in full, the kind, standard error and details beneath (a ``<details>`` element; no script).
+        Collapsed, the compared text takes at most two lines (the rest is beneath), so a check stays under
+        60 px at a desktop width. Math written as ``$...$`` is handed to MathJax as ``\\(...\\)`` (the book's
+        MathJax and JupyterLab's typeset it); the styles are inline so a notebook client shows the same."""
+        colour = _STATUS_COLOURS[(self.expected, self.ok)]
         f = self.shown_fields()
-        rows = [
-            ("compared", f["what"]),
-            ("kind", f["kind"]),
-            ("measured error", f["error"]),
-            ("tolerance", f["tolerance"]),
-        ]
+        relation = "≤" if self.passed else ("&gt;" if f["error"] != "nan" else "vs")
+        error = f["error"]
+        if error.startswith("<= tol"):
+            # "<= tol (rounding level)": the error is rounding noise, only the bound is stable
+            summary_error = f"error ≤ tol {html.escape(f['tolerance'])} {html.escape(error[len('<= tol ') :])}"
+        else:
+            summary_error = f"error {html.escape(error)} {relation} tol {html.escape(f['tolerance'])}"
+        rows = [("compared", f["what"]), ("kind", f["kind"])]
         if "stderr" in f:
             rows.append(("standard error", f["stderr"]))
         if "detail" in f:
             rows.append(("detail", f["detail"]))
-        body = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
-            for k, v in rows
-        )
+        body = "; ".join(f"{html.escape(k)}: {_html_math(v)}" for k, v in rows)
+        badge = _BADGES.get(self.status, self.status)
         return (
-            f"<div class='ntkbook-check' style='border-left:4px solid {colour};padding:0.3em 0.8em;margin:0.4em 0'>"
-            f"<strong style='color:{colour}'>{html.escape(self.status)}</strong>"
-            f"<table style='margin:0.2em 0'>{body}</table></div>"
+            f"<details class='ntkbook-check tex2jax_process mathjax_process' style='border-left:4px solid {colour};"
+            "padding:0.1em 0.6em;margin:0.2em 0'>"
+            "<summary style='cursor:pointer;line-height:1.5;display:flex;flex-wrap:wrap;align-items:baseline;"
+            "column-gap:0.4em;list-style:none'>"
+            "<span class='ntkbook-check-marker' style='color:#777;font-size:0.8em'>▸</span>"
+            f"<span title='{html.escape(self.status)}' style='background:{colour};color:#fff;border-radius:3px;"
+            f"padding:0 0.35em;font-size:0.8em;font-weight:600;white-space:nowrap'>{html.escape(badge)}</span>"
+            "<span class='ntkbook-check-what' style='flex:1 1 16em;min-width:0;overflow:hidden;display:-webkit-box;"
+            f"-webkit-box-orient:vertical;-webkit-line-clamp:2'>{_html_math(f['what'])}</span>"
+            f"<span style='color:#555;white-space:nowrap'>({summary_error})</span></summary>"
+            f"<div style='font-size:0.9em;color:#333;padding:0.1em 0 0.3em 0'>{body}</div></details>"
         )
+
+
+# The badge of each status (the full status is its tooltip, and the text output's).
+_BADGES = {"SOURCE WRONG (fails as expected)": "SOURCE WRONG"}
+
+# (expected, ok) -> colour of the badge: green for a statement that holds, amber for a statement of the
+# source that fails as expected, red for anything that did not come out as expected.
+_STATUS_COLOURS = {
+    (True, True): "#1b7f3b",
+    (False, True): "#9a6700",
+    (True, False): "#b00020",
+    (False, False): "#b00020",
+}
+
+
+def _html_math(text: str) -> str:
+    """``text`` escaped for HTML, with each ``$...$`` span turned into ``\\(...\\)`` for MathJax."""
+    parts = text.split("$")
+    if len(parts) % 2 == 0:  # an unpaired $: no math, show it as it is
+        return html.escape(text)
+    return "".join(html.escape(p) if k % 2 == 0 else f"\\({html.escape(p)}\\)" for k, p in enumerate(parts))
 
 
 def _as_float_array(x: Any, name: str) -> np.ndarray:
@@ -330,6 +365,17 @@ def check_close(
     if rounding is None:
         rounding = atol <= ROUNDING_LEVEL * (1.0 if relative else max(1.0, magnitude))
     return CheckResult(what, kind, err, float(atol), passed, expect, None, detail, float(noise), bool(rounding))
+
+
+def check_definitional(what: str, actual: Any, expected: Any, *, expect: bool = True, detail: str = "") -> CheckResult:
+    """Compare a shape, a count or a type exactly (tolerance 0), as a check of kind ``"definitional"``.
+
+    Such a comparison follows from the definitions alone (the inner dimensions of a product, the number
+    of layers of a list of widths): it shows what a formula *says* but is no evidence that it is true or
+    false beyond that, so it is labelled apart and the ledger counts it apart. ``actual`` and ``expected``
+    are integers or arrays of integers of the same shape.
+    """
+    return check_close(what, actual, expected, atol=0, expect=expect, detail=detail, kind="definitional")
 
 
 def check_bound(

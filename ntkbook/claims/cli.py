@@ -1,4 +1,5 @@
-"""Command line: ``python -m ntkbook verify`` runs every registered claim without the notebooks.
+"""Command line: ``python -m ntkbook verify`` runs every registered claim without the notebooks;
+``python -m ntkbook source-map [--json]`` prints the source map (:mod:`ntkbook.claims.source_map`).
 
 (``python -m ntkbook`` calls :func:`main` here.)
 
@@ -112,18 +113,58 @@ def verify(argv: list[str] | None = None) -> int:
     return 1 if n_bad else 0
 
 
+def source_map(argv: list[str] | None = None) -> int:
+    """Print the source map: a summary (counts per verdict and severity, the wrong entries), or all as JSON."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ntkbook source-map", description="Print the source map: every statement of the source."
+    )
+    parser.add_argument("--json", action="store_true", help="print every entry as a JSON list")
+    args = parser.parse_args(argv)
+    from . import source_map as sm
+
+    if args.json:
+        json.dump(sm.as_json(), sys.stdout, indent=1, ensure_ascii=False)
+        print()
+        return 0
+    counts = sm.summary()
+    print(f"source map: {len(sm.ENTRIES)} statements of {sm.SOURCE_NAME}")
+    for v in sm.VERDICTS:
+        print(f"  {v:9s} {counts[v]:3d}")
+        if v == "wrong":
+            for s in sm.SEVERITIES:
+                print(f"    {s:10s} {counts['wrong/' + s]:3d}")
+    print("wrong statements (lines, severity, claims):")
+    for e in sm.ENTRIES:
+        if e.verdict == "wrong":
+            a, b = e.lines
+            where = f"{a}" if a == b else f"{a}-{b}"
+            print(f"  {where:8s} {e.severity:10s} {', '.join(e.claims) or '-'}")
+    return 0
+
+
+USAGE = "usage: python -m ntkbook verify [--chapter TEXT] [--list] [--json FILE]\n       python -m ntkbook source-map [--json]"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in {"-h", "--help"}:
-        print("usage: python -m ntkbook verify [--chapter TEXT] [--list] [--json FILE]")
+        print(USAGE)
         return 0 if argv else 2
+    if argv[0] == "source-map":
+        try:
+            return source_map(argv[1:])
+        except BrokenPipeError:  # `source-map --json | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if argv[0] == "verify":
         try:
             return verify(argv[1:])
         except BrokenPipeError:  # `verify --list | head`: the reader left, which is not an error
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
-    print(f"unknown command {argv[0]!r}; try: python -m ntkbook verify", file=sys.stderr)
+    print(
+        f"unknown command {argv[0]!r}; try: python -m ntkbook verify, or python -m ntkbook source-map", file=sys.stderr
+    )
     return 2
 
 

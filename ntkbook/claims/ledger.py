@@ -1,10 +1,14 @@
-"""Render the claims ledger (``book/claims.md``) and the errata page (``book/errata.md``).
+"""Render the claims ledger (``book/claims.md``), the errata page (``book/errata.md``) and the
+source map (``book/source-map.md``).
 
-Both pages are rendered from the claim registry (titles, equations, errata texts) and the
+The errata page and the source map are rendered from the source map
+(:mod:`ntkbook.claims.source_map`): every statement of the source that carries math, quoted verbatim,
+with its verdict; each erratum is headed by what is true, with the source's statement quoted beneath
+as math. The pages are rendered from the map, the claim registry (titles, equations) and the
 **stored outputs of the chapters**: each cell that runs a claim stores, in its output's metadata,
 the claim's id and the fields of each check exactly as its text shows them. nbval re-executes
 every chapter on every test run and compares that text, so the pages are re-validated with the
-notebooks and the build runs no claim (``make book`` takes seconds, not minutes). Both pages are
+notebooks and the build runs no claim (``make book`` takes seconds, not minutes). The pages are
 build products (ignored by git); :func:`stale` lists what is out of step (a registered claim
 with no stored result, a stored result of no registered claim, metadata that disagrees with the
 stored text).
@@ -24,12 +28,13 @@ import json
 import pathlib
 import re
 
+from . import source_map as sm
 from ._registry import Claim, registry
 from .checks import text_line
 
 BOOK = pathlib.Path(__file__).resolve().parents[2] / "book"
 
-KIND_ORDER = {"symbolic": 0, "numeric": 1, "monte carlo": 2, "rate": 3}
+KIND_ORDER = {"symbolic": 0, "numeric": 1, "monte carlo": 2, "rate": 3, "definitional": 4}
 
 
 def anchor(c: Claim) -> str:
@@ -126,115 +131,404 @@ def _ok(f: dict[str, str]) -> bool:
     return f["status"] in ("PASS", "SOURCE WRONG (fails as expected)")
 
 
-def _status_cell(results: list[dict[str, str]] | None) -> tuple[str, str, str, str]:
-    if not results:
-        return "-", "-", "-", "**NOT STORED** (no chapter output)"
-    kinds = sorted({r["kind"] for r in results}, key=KIND_ORDER.get)
-    errs = "<br>".join(r["error"] for r in results)
-    tols = "<br>".join(r["tolerance"] for r in results)
-    stat = "<br>".join(r["status"] for r in results)
-    return ", ".join(kinds), errs, tols, stat
+# Characters that MyST would read as markup in a table cell (emphasis, links, HTML, roles, the cell separator).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def md_text(text: str) -> str:
+    """Plain text of a check or claim as MyST inline text: ``$...$`` spans stay math (typeset by the build),
+    the rest is escaped so that no character is read as markup (``>`` stays ``>``). Safe in a table cell:
+    a ``|`` inside math becomes ``\\vert`` (``\\|`` becomes ``\\Vert``)."""
+    text = text.replace("\n", " ")
+    parts = text.split("$")
+    if len(parts) % 2 == 0:  # an unpaired $: no math
+        parts = [text]
+    out = []
+    for k, p in enumerate(parts):
+        if k % 2 == 1 and p.strip():
+            out.append("$" + p.replace("\\|", "\\Vert ").replace("|", "\\vert ") + "$")
+        else:
+            out.append(_MD_SPECIAL.sub(r"\\\1", p))
+    return "".join(out)
 
 
-def _ref_title(text: str) -> str:
-    # Inside {ref}`title <label>`, "<" and ">" delimit the label and backticks end the role:
-    # show inner products with angle brackets that are not ASCII.
-    return _md_escape(text).replace("<", "⟨").replace(">", "⟩").replace("`", "'")
+STATUS_SHOWN = {
+    "PASS": "pass",
+    "FAIL": "**FAIL**",
+    "SOURCE WRONG (fails as expected)": "fails, as expected",
+    "UNEXPECTED PASS": "**UNEXPECTED PASS**",
+}
 
 
-def _source_cell(c: Claim) -> str:
-    return {True: "holds", False: "**wrong**", None: "-"}[c.source_holds]
+def _error_cell(f: dict[str, str]) -> str:
+    """The measured error against the tolerance, as one cell: ``3.1e-05 ≤ 1e-04``."""
+    err, tol = f["error"], f["tolerance"]
+    if err.startswith("<= tol"):  # rounding level: only the bound is stable
+        return f"≤ {md_text(tol)} ({md_text(err[len('<= tol ') :].strip('()'))})"
+    rel = "≤" if f["status"] in ("PASS", "UNEXPECTED PASS") else ">"
+    if err == "nan":
+        rel = "vs"
+    return f"{md_text(err)} {rel} {md_text(tol)}"
 
 
-def ledger_markdown(results) -> str:
-    n_checks = sum(len(r) for _, r in results if r)
+def chapter_titles(book: pathlib.Path = BOOK) -> dict[str, str]:
+    """``{chapter: title}``: the first ``# `` heading of each chapter notebook (the file name where none)."""
+    titles = {}
+    for path in sorted(book.glob("*.ipynb")):
+        titles[path.stem] = path.stem
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "markdown" or "remove-cell" in cell.get("metadata", {}).get("tags", []):
+                continue
+            m = re.search(r"^# (.+)$", "".join(cell["source"]), flags=re.M)
+            if m:
+                titles[path.stem] = m.group(1).strip()
+                break
+    return titles
+
+
+def _kind_counts(checks: list[dict[str, str]]) -> str:
+    counts: dict[str, int] = {}
+    for f in checks:
+        counts[f["kind"]] = counts.get(f["kind"], 0) + 1
+    order = sorted(counts, key=lambda k: KIND_ORDER.get(k, len(KIND_ORDER)))
+    return ", ".join(f"{counts[k]} {k}" for k in order)
+
+
+TABLE_HEAD = ["| claim, then each of its checks | kind | error vs tolerance | status |", "|---|---|---|---|"]
+
+
+def _claim_cell(c: Claim) -> str:
+    name = c.id.split("/", 1)[1]
+    cell = f"**{md_text(c.title)}** ({{ref}}`{name} <{anchor(c)}>`"
+    if c.equation:
+        cell += f", eq. {{eq}}`{c.equation}`"
+    cell += ")"
+    if c.source_holds is False:
+        cell += " · source **wrong**"
+    elif c.source_holds is True:
+        cell += " · source holds"
+    return cell
+
+
+def _claim_rows(c: Claim, res: list[dict[str, str]] | None) -> list[str]:
+    """A row naming the claim, then one row per check, so that every check sits beside its own status."""
+    if not res:
+        return [f"| {_claim_cell(c)} | - | - | **NOT STORED** (no chapter output) |"]
+    rows = [f"| {_claim_cell(c)} | | | |"]
+    for f in res:
+        status = STATUS_SHOWN.get(f["status"], md_text(f["status"]))
+        rows.append(f"| {md_text(f['what'])} | {f['kind']} | {_error_cell(f)} | {status} |")
+    return rows
+
+
+def ledger_markdown(results, titles: dict[str, str] | None = None) -> str:
+    """The claims ledger: a summary, then one section per chapter (headed by its title) with one table row per
+    check, then the index of the source's statements found wrong and of the definitional checks."""
+    titles = titles or {}
+    checks = [f for _, r in results if r for f in r]
+    n_def = sum(f["kind"] == "definitional" for f in checks)
     n_bad = sum(1 for _, r in results if not r or not all(_ok(x) for x in r))
     n_src_wrong = sum(1 for c, _ in results if c.source_holds is False)
     n_src_ok = sum(1 for c, _ in results if c.source_holds is True)
+    chapters: list[str] = []
+    for c, _ in results:
+        if c.chapter not in chapters:
+            chapters.append(c.chapter)
     lines = [
         "# Claims ledger",
         "",
-        "Every claim this book checks, one row per claim, rendered by `python -m ntkbook.claims.ledger` from the",
-        "registry that `python -m ntkbook verify` runs and from the results stored in the chapters, which",
-        "every test run re-executes and compares (on the CPU, in float64, on another instruction set too).",
-        "*Error* is the measured error of each check, printed only to the digits that no machine's",
-        "rounding changes (a bound where it is at rounding level), and *tolerance* the bound it is held to;",
-        "a claim with several checks lists one line each. The column",
-        "*source* says, for statements of the source survey {cite:p}`weng2022ntk` checked as written, whether",
-        "the statement holds; **wrong** ones are expected to fail their check and are listed on the",
-        "{doc}`errata` page.",
+        "Every claim this book checks, chapter by chapter: a row naming the claim, then one row per check, rendered by",
+        "`python -m ntkbook.claims.ledger` from the registry that `python -m ntkbook verify` runs and from the",
+        "results stored in the chapters, which every test run re-executes and compares (on the CPU, in float64,",
+        "on another instruction set too). *Error vs tolerance* is the measured error of each check, printed only",
+        "to the digits that no machine's rounding changes (a bound where it is at rounding level), against the",
+        "bound it is held to. A claim marked *source* **wrong** checks a statement of the source survey",
+        "{cite:p}`weng2022ntk` as written: its check is expected to fail, and the statement is on the",
+        "{doc}`errata` page. A *definitional* check compares shapes, counts or types exactly: it follows from",
+        "the definitions alone and is counted apart from the checks that carry evidence.",
         "",
-        f"**{len(results)} claims, {n_checks} checks; {len(results) - n_bad} came out as expected, {n_bad} did not.** "
-        f"Of the source's statements checked as written, {n_src_ok} hold and {n_src_wrong} are wrong.",
+        f"**{len(results)} claims, {len(checks)} checks: {len(checks) - n_def} substantive "
+        f"({_kind_counts([f for f in checks if f['kind'] != 'definitional']) or 'none'}) and {n_def} definitional. "
+        f"{len(results) - n_bad} claims came out as expected, {n_bad} did not.** "
+        f"Of the source's statements checked as written, {n_src_ok} hold and "
+        f"{{ref}}`{n_src_wrong} are wrong <ledger-source-wrong>`; see also the "
+        f"{{ref}}`definitional checks <ledger-definitional>`.",
+        "",
+        "| chapter | claims | checks | not as expected |",
+        "|---|---|---|---|",
+    ]
+    for ch in chapters:
+        in_ch = [(c, r) for c, r in results if c.chapter == ch]
+        n_ch = sum(len(r) for _, r in in_ch if r)
+        bad = sum(1 for _, r in in_ch if not r or not all(_ok(x) for x in r))
+        lines.append(f"| {{ref}}`{md_text(titles.get(ch, ch))} <ledger-{ch}>` | {len(in_ch)} | {n_ch} | {bad or '-'} |")
+    for ch in chapters:
+        in_ch = [(c, r) for c, r in results if c.chapter == ch]
+        lines += ["", f"(ledger-{ch})=", f"## {md_text(titles.get(ch, ch))}", ""]
+        lines += [
+            f"Chapter {{doc}}`{ch}`: {len(in_ch)} claims, {_kind_counts([f for _, r in in_ch if r for f in r])}.",
+            "",
+        ]
+        lines += TABLE_HEAD
+        for c, res in in_ch:
+            lines += _claim_rows(c, res)
+    lines += [
+        "",
+        "(ledger-source-wrong)=",
+        "## Source wrong",
+        "",
+        "The claims that check a statement of the source as written and find it wrong (each check is expected",
+        "to fail); the {doc}`errata` page says what is true.",
         "",
     ]
-    chapter = None
-    for c, res in results:
-        if c.chapter != chapter:
-            chapter = c.chapter
-            lines += [
-                "",
-                f"## {{doc}}`{chapter}`",
-                "",
-                "| claim | equation | kind | error | tolerance | status | source |",
-                "|---|---|---|---|---|---|---|",
-            ]
-        kind, errs, tols, stat = _status_cell(res)
-        eq = f"{{eq}}`{c.equation}`" if c.equation else "-"
-        title = f"{{ref}}`{_ref_title(c.title)} <{anchor(c)}>`"
-        lines.append(f"| {title} | {eq} | {kind} | {errs} | {tols} | {stat} | {_source_cell(c)} |")
+    wrong = [(c, r) for c, r in results if c.source_holds is False]
+    for c, res in wrong:
+        n_fail = sum(f["status"] == "SOURCE WRONG (fails as expected)" for f in res or [])
+        verdict = f"{n_fail} of {len(res)} checks fail, as expected" if res else "**NOT STORED**"
+        where = md_text(titles.get(c.chapter, c.chapter))
+        lines.append(f"- {md_text(c.title)} ({{ref}}`{c.id.split('/', 1)[1]} <{anchor(c)}>`, {where}): {verdict}")
+    if not wrong:
+        lines.append("None.")
+    lines += [
+        "",
+        "(ledger-definitional)=",
+        "## Definitional checks",
+        "",
+        "Checks of kind *definitional*: a shape, a count or a type compared exactly. They show what a formula",
+        "says, not that it is true, and are not counted among the substantive checks.",
+        "",
+    ]
+    definitional = [(c, [f for f in r if f["kind"] == "definitional"]) for c, r in results if r]
+    definitional = [(c, r) for c, r in definitional if r]
+    if definitional:
+        lines += TABLE_HEAD
+        for c, res in definitional:
+            lines += _claim_rows(c, res)
+    else:
+        lines.append("None.")
     return "\n".join(lines) + "\n"
 
 
-def errata_markdown(results) -> str:
-    wrong = [(c, r) for c, r in results if c.source_holds is False]
+# ---------------------------------------------------------------------------------------------------------------
+# The errata page and the source map, rendered from the source map (ntkbook.claims.source_map)
+# ---------------------------------------------------------------------------------------------------------------
+
+SEVERITY_MEANING = {
+    "math": "false as written: a wrong formula, value, limit or theorem, or a step that does not follow",
+    "condition": "true only under a hypothesis the source does not state, or asserted without the proof it needs",
+    "notation": "meant rightly, but the symbols as written say something else or nothing (index, transpose, shape)",
+    "typo": "a slip of a word or symbol that changes no mathematics",
+}
+
+
+def _lines_text(e: sm.Entry) -> str:
+    a, b = e.lines
+    return f"line {a}" if a == b else f"lines {a}–{b}"
+
+
+def _math_token(tok: str) -> str:
+    """A fragment of the source's display math as a MyST ``$$`` block (aligned where it has ``&`` or ``\\``)."""
+    body = tok.replace(r"\begin{aligned}", " ").replace(r"\end{aligned}", " ").strip()
+    body = re.sub(r"^(\\\\\s*)+|(\s*\\\\)+$", "", body).strip()
+    if "&" in body or r"\\" in body:
+        body = r"\begin{aligned}" + body + r"\end{aligned}"
+    return f"$$\n{body}\n$$"
+
+
+def quote_markdown(quote: str) -> str:
+    """The source's statement as MyST: its text with inline ``$...$`` math, its display math as ``$$`` blocks.
+
+    The quote is the source's own LaTeX; fragments of a display (an aligned line, a term) are set as a
+    display of their own. Links of the extracted text that point nowhere (``[...](#)``) keep their words.
+    """
+    q = re.sub(r"\[([^\]]*)\]\(#\)", r"\1", quote)
+    toks = q.split("$$")
+    # A quote may begin inside a display (a line of an aligned block): its first piece is then TeX.
+    first = toks[0].strip()
+    starts_in_math = bool(first) and "$" not in first and ("\\" in first or "&" in first)
+    out = []
+    for i, tok in enumerate(toks):
+        tok = tok.strip()
+        if not tok:
+            continue
+        if (i % 2 == 0) == starts_in_math:
+            out.append(_math_token(tok))
+        else:
+            out.append("> " + tok)
+    return "\n\n".join(out)
+
+
+def _claim_ids_to_refs(text: str, reg: dict[str, Claim]) -> str:
+    # A claim id named in a note becomes a link to the cell that runs it.
+    ids = sorted(reg, key=len, reverse=True)
+    if not ids:
+        return text
+    pattern = re.compile("|".join(re.escape(i) for i in ids))
+    return pattern.sub(lambda m: f"{{ref}}`{m.group(0)} <{anchor(reg[m.group(0)])}>`", text)
+
+
+def _claim_ref(cid: str, reg: dict[str, Claim]) -> str:
+    c = reg.get(cid)
+    return f"{{ref}}`{cid} <{anchor(c)}>`" if c else f"`{cid}` (**not registered**)"
+
+
+def _check_lines(cid: str, reg: dict[str, Claim], stored: dict[str, list[dict[str, str]]]) -> str:
+    """One list item for a claim of an entry: the link, its title, and its stored checks."""
+    c = reg.get(cid)
+    if c is None:
+        return f"- `{cid}`: **not registered**"
+    res = stored.get(cid)
+    role = "as written" if c.source_holds is False else ("source as written, holds" if c.source_holds else "corrected")
+    head = f"- {_claim_ref(cid, reg)} ({role}): {md_text(c.title)}"
+    if not res:
+        return head + " — **no stored result**"
+    failing = [r for r in res if r["status"] in ("SOURCE WRONG (fails as expected)", "UNEXPECTED PASS")]
+    if failing:
+        shown = "; ".join(
+            f"{md_text(r['what'])}: error {_error_cell(r)} ({STATUS_SHOWN.get(r['status'], r['status'])})"
+            for r in failing
+        )
+    else:
+        n_ok = sum(_ok(r) for r in res)
+        shown = f"{n_ok} of {len(res)} checks as expected" if n_ok < len(res) else f"{len(res)} checks, all pass"
+        if len(res) == 1:
+            shown = STATUS_SHOWN.get(res[0]["status"], res[0]["status"])
+    return f"{head} — {shown}"
+
+
+def _as_written(e: sm.Entry, reg: dict[str, Claim]) -> list[str]:
+    return [cid for cid in e.claims if cid in reg and reg[cid].source_holds is False]
+
+
+def _chapters_of(e: sm.Entry, reg: dict[str, Claim]) -> list[str]:
+    out: list[str] = []
+    for cid in e.claims:
+        if cid in reg and reg[cid].chapter not in out:
+            out.append(reg[cid].chapter)
+    return out
+
+
+def errata_heading(e: sm.Entry) -> str:
+    """The short heading of an erratum (plain text, for the page's side contents): where it is, and how wrong.
+    What is true follows beneath it, then the source's statement."""
+    return f"{_lines_text(e).capitalize()}, {e.severity}"
+
+
+def errata_markdown(results, entries: tuple[sm.Entry, ...] = sm.ENTRIES) -> str:
+    """The errata page: every wrong statement of the source map, by section of the source; each under a short
+    heading (where, how wrong), with what is true beneath it, then the source's statement quoted as math."""
+    reg = {c.id: c for c, _ in results}
+    stored = {c.id: r for c, r in results if r}
+    wrong = [e for e in entries if e.verdict == "wrong"]
+    executable = sum(bool(_as_written(e, reg)) for e in wrong)
     lines = [
         "# Errata of the source",
         "",
-        "Every place where a check of this book finds the source survey {cite:p}`weng2022ntk` wrong or",
-        "incomplete *as written*. The list is generated from the claims registered with",
-        "`source_holds=False`: each states where the statement is, what it says, what is true, and links",
-        "to the cell of the chapter whose check shows it (that check is expected to fail, and the chapter",
-        "then derives and checks the correct statement). The measured error is the one stored in the",
-        "chapter, which every test run re-computes.",
+        "Every statement of the source survey {cite:p}`weng2022ntk` that this book finds wrong or incomplete",
+        "*as written*, in the order of the source. The list is generated from the {doc}`source map <source-map>`,",
+        "where every statement of the source that carries math is quoted with its verdict. Each erratum says",
+        "first what is true; beneath it the source's statement is quoted verbatim (its own LaTeX, with the",
+        "line numbers of the source text), then the claims that check it: the check of the statement as",
+        "written, which is expected to fail, and the checks of the corrected statement. Where no computation",
+        "can show the error (a word, a shape, a missing hypothesis), the entry says why. The measured errors",
+        "are those stored in the chapters, which every test run re-computes.",
         "",
-        f"**{len(wrong)} errata.**",
+        f"**{len(wrong)} errata, {executable} of them shown by a failing check of the statement as written.**",
         "",
+        "| severity | what it means | errata | checked as written |",
+        "|---|---|---|---|",
     ]
-    for i, (c, res) in enumerate(wrong, 1):
-        if not res:
-            shown = "no stored result"
-        else:
-            failing = [r for r in res if r["status"] in ("SOURCE WRONG (fails as expected)", "UNEXPECTED PASS")]
-            shown = "; ".join(
-                f"{r['what']}: error {r['error']} vs tolerance {r['tolerance']} ({r['status']})" for r in failing
-            )
-        eq = f", equation {{eq}}`{c.equation}`" if c.equation else ""
+    for sev in sm.SEVERITIES:
+        group = [e for e in wrong if e.severity == sev]
+        n_exec = sum(bool(_as_written(e, reg)) for e in group)
+        lines.append(f"| **{sev}** | {SEVERITY_MEANING[sev]} | {len(group)} | {n_exec} |")
+    lines.append("")
+    section = None
+    for i, e in enumerate(wrong, 1):
+        if sm.section_of(e) != section:
+            section = sm.section_of(e)
+            lines += [f"## {md_text(section)}", ""]
+        chapters = ", ".join(f"{{doc}}`{ch}`" for ch in _chapters_of(e, reg))
+        where = f"Source {_lines_text(e)} ({sm.section_of(e)})" + (f"; chapter {chapters}" if chapters else "")
         lines += [
-            f"## {i}. {c.title}",
+            f"(source-erratum-{i})=",
+            f"### {i}. {errata_heading(e)}",
             "",
-            f"- **Where:** {c.where} (chapter {{doc}}`{c.chapter}`{eq})",
-            f"- **The source says:** {c.source_says}",
-            f"- **What is true:** {c.truth}",
-            f"- **The check:** {{ref}}`{c.id} <{anchor(c)}>` — {_md_escape(shown)}",
+            f"**What is true.** {e.truth}",
+            "",
+            f"**{e.severity}** · {where}",
+            "",
+            f"The source ({_lines_text(e)}):",
+            "",
+            quote_markdown(e.quote),
             "",
         ]
+        if e.note:
+            lines += [_claim_ids_to_refs(e.note, reg), ""]
+        if e.claims:
+            lines += [_check_lines(cid, reg, stored) for cid in e.claims]
+            lines.append("")
+        if not _as_written(e, reg):
+            reason = e.no_check or "no reason given"
+            lines += [f"*No check of the statement as written:* {_claim_ids_to_refs(reason, reg)}", ""]
     if not wrong:
         lines.append("No statement of the source has been found wrong yet.")
     return "\n".join(lines) + "\n"
 
 
+def source_map_markdown(results, entries: tuple[sm.Entry, ...] = sm.ENTRIES) -> str:
+    """The source-map page: every statement of the source that carries math, quoted, with its verdict."""
+    reg = {c.id: c for c, _ in results}
+    counts = sm.summary(entries)
+    erratum = {id(e): i for i, e in enumerate((e for e in entries if e.verdict == "wrong"), 1)}
+    by_severity = ", ".join(f"{counts['wrong/' + s]} {s}" for s in sm.SEVERITIES)
+    lines = [
+        "# Source map",
+        "",
+        "Every statement of the source survey {cite:p}`weng2022ntk` that carries math — an equation, a",
+        "definition, a claim, a step of a derivation — quoted verbatim in the source's own LaTeX, with its",
+        "line numbers in the source text and the book's verdict: **holds** (with the claims that check it),",
+        "**wrong** (with its severity and a link to its {doc}`erratum <errata>`), or **prose** (nothing to",
+        "check, and why). Every line of the source that holds math belongs to some entry. The map is one data",
+        "structure, `ntkbook.claims.source_map`, which also renders the {doc}`errata` page; `python -m ntkbook",
+        "source-map --json` prints it.",
+        "",
+        f"**{len(entries)} statements: {counts['holds']} hold, {counts['wrong']} are wrong ({by_severity}), "
+        f"{counts['prose']} are prose.**",
+        "",
+    ]
+    section = None
+    for e in entries:
+        if sm.section_of(e) != section:
+            section = sm.section_of(e)
+            lines += [f"## {section}", ""]
+        if e.verdict == "wrong":
+            n = erratum[id(e)]
+            verdict = f"**wrong** ({e.severity}) — {{ref}}`erratum {n} <source-erratum-{n}>`"
+        else:
+            verdict = f"**{e.verdict}**"
+        head = f"**{_lines_text(e).capitalize()}** · {verdict}"
+        if e.verdict != "prose" and e.claims:
+            head += " · checked by " + ", ".join(_claim_ref(cid, reg) for cid in e.claims)
+        lines += [head, "", quote_markdown(e.quote), ""]
+        if e.verdict == "wrong":
+            lines += [f"What is true: {e.truth}", ""]
+        if e.note:
+            lines += [_claim_ids_to_refs(e.note, reg), ""]
+        lines += ["---", ""]
+    while lines and lines[-1] in ("", "---"):  # a document may not end with a transition
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
 def write_pages(book: pathlib.Path = BOOK) -> tuple[int, int]:
-    """Render ``claims.md`` and ``errata.md`` from the stored results. Returns (claims, not as expected)."""
+    """Render ``claims.md``, ``errata.md`` and ``source-map.md``. Returns (claims, not as expected)."""
     stored = stored_results(book)
     claims = sorted(registry().values(), key=lambda c: c.chapter)  # stable within a chapter
     results = [(c, stored.get(c.id)) for c in claims]
-    _write_if_changed(book / "claims.md", ledger_markdown(results))
+    _write_if_changed(book / "claims.md", ledger_markdown(results, chapter_titles(book)))
     _write_if_changed(book / "errata.md", errata_markdown(results))
+    _write_if_changed(book / "source-map.md", source_map_markdown(results))
     bad = sum(1 for _, r in results if not r or not all(_ok(x) for x in r))
     return len(results), bad
 
@@ -256,7 +550,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"added {line}")
         return 0
     n, bad = write_pages(book)
-    print(f"wrote {book / 'claims.md'} and {book / 'errata.md'}: {n} claims, {bad} not as expected")
+    print(
+        f"wrote {book / 'claims.md'}, {book / 'errata.md'} and {book / 'source-map.md'}: {n} claims, {bad} not as expected"
+    )
     for line in stale(book):
         print(f"stale: {line}")
     return 0

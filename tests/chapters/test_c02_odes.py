@@ -16,8 +16,11 @@ from ntkbook.claims import registry
 
 
 def test_chapter_registers_its_claims():
-    claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
-    assert len(claims) >= 10
+    ids = {c.id for c in registry().values() if c.chapter == ch.CHAPTER}
+    assert len(ids) >= 9
+    # The source's definition of an ODE (line 54) has slips of wording only ("random variable", no F):
+    # nothing to compute, so no claim (counting the columns of an array tested nothing the source says).
+    assert f"{ch.CHAPTER}/ode_definition" not in ids
 
 
 @pytest.mark.parametrize("n, rank", [(5, 3), (4, 4), (3, 1)])

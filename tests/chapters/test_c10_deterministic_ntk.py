@@ -14,7 +14,7 @@ from ntkbook.claims import registry
 
 def test_chapter_registers_its_claims():
     claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
-    assert len(claims) == 10
+    assert len(claims) == 12
 
 
 def test_chapter_inputs():

@@ -87,3 +87,13 @@ def test_ensemble_runs_until_the_slowest_mode_has_decayed_and_holds_the_ntk_gp()
     np.testing.assert_allclose(e["mean"], mean[:, 0], atol=1e-12)
     np.testing.assert_allclose(e["var"], np.diag(cov), atol=1e-12)
     np.testing.assert_array_equal(e["x_test"], xt)
+
+
+def test_flow_of_the_sources_loss_is_the_chapters_flow_n_times_faster():
+    # The source's loss ½ Σ ||f - y||² is N times the chapter's: its flow over [0, 60/N] passes through the
+    # chapter's flow over [0, 60] at the same 13 evenly spaced times (two independent integrations).
+    n = ch.N_TRAIN
+    ours = ch._flow_numeric()
+    source = ch._flow_numeric(loss_scale=float(n), t_end=60.0 / n)
+    np.testing.assert_allclose(source[4] * n, ours[4], rtol=1e-12)  # times
+    np.testing.assert_allclose(source[5], ours[5], atol=1e-8)  # training outputs

@@ -4,6 +4,7 @@ run in the notebook, under nbval)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from ntkbook import lazy, mlp
 from ntkbook.chapters import c11_linearized_models as c11
@@ -31,7 +32,7 @@ QUANTITIES = {
 
 def test_chapter_registers_its_claims():
     claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
-    assert len(claims) == 9
+    assert len(claims) == 12
 
 
 def test_width_sweep_shapes_and_measurements():
@@ -64,3 +65,28 @@ def test_alpha_sweep_shapes_and_laziness_grows_with_alpha():
         assert a[name].shape == (2, 2)
     assert np.all(a["rel_dtheta"][1] < a["rel_dtheta"][0])
     assert np.all(a["gap"][1] < a["gap"][0])
+
+
+@pytest.mark.parametrize("eps", [1.0, 0.5, 0.06])
+def test_two_parameter_example_against_its_closed_form(eps):
+    # f(θ) = (θ_1 + θ_2²/2, ε θ_2), ŷ = (0, ρ): ΔJ = [[0, ρ/ε], [0, 0]], ||J_0|| = 1, ||D²f|| = 1, κ = ρ.
+    rho = 0.5
+    ex = ch.two_parameter_example(eps, rho=rho)
+    assert ex["misfit"] < 1e-14
+    assert ex["kappa"] == pytest.approx(rho, rel=1e-12)
+    assert ex["rel_change"] == pytest.approx(rho / eps, rel=1e-12)
+    assert ex["cond"] == pytest.approx(1 / eps, rel=1e-12)
+
+
+def test_two_parameter_example_refuses_a_non_positive_eps():
+    with pytest.raises(ValueError, match="eps"):
+        ch.two_parameter_example(0.0)
+
+
+def test_kappa_claims_are_book_claims_and_the_shape_erratum_is_definitional():
+    reg = registry()
+    assert reg["12-lazy-training/kappa_estimate"].source_holds is None
+    assert reg["12-lazy-training/kappa_not_a_bound"].source_holds is None
+    assert "bound on" not in reg["12-lazy-training/jacobian_change_as_written"].truth.replace("nor a bound on", "")
+    shape = reg["12-lazy-training/jacobian_change_shape_as_written"]
+    assert shape.source_holds is False
