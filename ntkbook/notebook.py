@@ -40,11 +40,29 @@ def setup(precision: int = 6) -> None:
         pass
 
 
+# What JupyterLab 4 writes for the kernel the chapters use (ipykernel's kernelspec). A notebook stored with
+# anything else is marked modified as soon as JupyterLab opens it, and its autosave rewrites the file.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+# Cell metadata that changes on every run and carries no content (nbclient's and extensions' timestamps).
+VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
+
+
+def normalize_metadata(nb):
+    """Set the kernelspec as JupyterLab writes it and drop volatile cell metadata, in place; returns ``nb``."""
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+    return nb
+
+
 def execute_in_place(paths: list[str], timeout: int = 600) -> None:
     """Re-execute notebooks in place with a fresh kernel, in the notebook's folder, on the CPU.
 
     This is how the stored outputs are produced: execution counts run 1, 2, 3, ... and every
-    output is what nbval will compare against.
+    output is what nbval will compare against. Nothing volatile is written (no execution
+    timestamps; the kernelspec as JupyterLab writes it), so a re-execution whose outputs do not
+    change leaves the file byte for byte as it was.
     """
     import os
     import pathlib
@@ -57,10 +75,14 @@ def execute_in_place(paths: list[str], timeout: int = 600) -> None:
         path = pathlib.Path(p)
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
-        nbformat.write(nb, path)
+        nbformat.write(normalize_metadata(nb), path)
         print(f"executed {path}")
 
 

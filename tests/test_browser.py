@@ -2,7 +2,10 @@
 
 For each page in the table of contents: HTTP 200; every equation typeset by MathJax 3 (no
 ``mjx-merror``, no undefined macro shown in red, no raw TeX left in the text); every image
-loaded; no console error and no failed or off-machine request; internal links resolve. A
+loaded; no console error and no failed or off-machine request; internal links resolve; every check
+(``.ntkbook-check``) collapsed and at most 60 px tall at 1280 px; at a phone's 390 px nothing widens
+the page (wide equations and tables scroll inside their own box, book/_static/ntkbook.css). A separate
+one-page book stores a check whose text has ``$...$`` math and shows that MathJax typesets it. A
 full-page screenshot of each page goes to ``_build/screenshots/``.
 
 Uses Debian's Chromium through Playwright's ``executable_path`` (``playwright install`` cannot
@@ -20,6 +23,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from test_book_build import repository_path
 
 pytestmark = pytest.mark.browser
 
@@ -93,6 +97,38 @@ BROKEN_IMAGES_JS = (
 
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"""
 
+# A check (CheckResult._repr_html_) is one line when collapsed: its height at 1280 px, and whether MathJax
+# typeset what it holds.
+CHECK_MAX_HEIGHT_PX = 60
+CHECKS_JS = """() => Array.from(document.querySelectorAll('.ntkbook-check')).map(e => ({
+  height: e.getBoundingClientRect().height, open: e.open === true,
+  math: e.querySelectorAll('mjx-container').length, text: e.innerText.slice(0, 100)}))"""
+
+# Horizontal overflow at a phone's width: the document wider than the window, and what sticks out.
+PHONE = {"width": 390, "height": 844}
+OVERFLOW_JS = """() => {
+  const doc = document.documentElement, w = doc.clientWidth;
+  const out = [];
+  for (const e of document.querySelectorAll('main *')) {
+    const r = e.getBoundingClientRect();
+    if (!(r.width > 0 && r.right > w + 1) || e.closest('mjx-assistive-mml')) continue;  // (MathJax's clipped copy)
+    let fine = false;  // off-canvas (a fixed drawer, hidden), or inside a box that scrolls on its own
+    for (let p = e; p && p !== doc; p = p.parentElement) {
+      const s = getComputedStyle(p);
+      if (s.position === 'fixed' || s.visibility === 'hidden' || s.display === 'none') { fine = true; break; }
+      if (p !== e && (s.overflowX === 'auto' || s.overflowX === 'scroll') && p.getBoundingClientRect().right <= w + 1) {
+        fine = true; break;
+      }
+    }
+    if (!fine) out.push(`${e.tagName.toLowerCase()}.${e.className}`.slice(0, 60) + ` right=${Math.round(r.right)}: ` +
+      (e.textContent || '').trim().slice(0, 60));
+  }
+  return {scrollWidth: doc.scrollWidth, clientWidth: w, bodyScroll: document.body.scrollWidth, offenders: out.slice(0, 5)};
+}"""
+
+# The launch buttons (Binder, Colab) as the reader's browser resolves them.
+LAUNCH_JS = """() => Array.from(document.querySelectorAll('.dropdown-launch-buttons a[href]')).map(a => a.href)"""
+
 
 def check_page(browser, base, path, project_root):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -131,6 +167,15 @@ def check_page(browser, base, path, project_root):
         if raw in prose:
             i = prose.index(raw)
             problems.append(f"raw TeX {raw!r} left in the text: ...{prose[max(0, i - 60) : i + 60]!r}...")
+    dollar = re.search(r"\$[^$\n]{0,80}?\\[A-Za-z]+", prose)  # "$\sum_i ..." that MyST did not read as math
+    if dollar:
+        i = dollar.start()
+        problems.append(f"untypeset math left in the text: ...{prose[max(0, i - 60) : i + 80]!r}...")
+    for check in page.evaluate(CHECKS_JS):
+        if check["open"] or check["height"] > CHECK_MAX_HEIGHT_PX:
+            problems.append(f"a check is {check['height']:.0f} px tall (open: {check['open']}): {check['text']!r}")
+    problems += phone_overflow(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_load_state("networkidle")
     broken = page.evaluate(BROKEN_IMAGES_JS)
@@ -143,11 +188,28 @@ def check_page(browser, base, path, project_root):
     if offsite:
         problems.append(f"requests off this machine: {sorted(set(offsite))[:5]}")
     links = [h for h in page.evaluate(LINKS_JS) if h.startswith(base)]
+    # Each launch link opens the page's own notebook in the repository (download links are internal
+    # links: check_internal_links fetches them).
+    for href in page.evaluate(LAUNCH_JS):
+        opened = repository_path(href, project_root)
+        if opened is None or not (project_root / opened).is_file() or opened != f"{path}.ipynb":
+            problems.append(f"launch link does not open {path}.ipynb of the repository: {href}")
     shots = project_root / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / f"{path.replace('/', '_')}.png"), full_page=True)
     context.close()
     return problems, links, n_math
+
+
+def phone_overflow(page) -> list[str]:
+    """At 390 px nothing widens the page: the document scrolls only vertically; a wide equation or table
+    scrolls inside its own box."""
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(200)
+    got = page.evaluate(OVERFLOW_JS)
+    if max(got["scrollWidth"], got["bodyScroll"]) > got["clientWidth"] or got["offenders"]:
+        return [f"horizontal overflow at {PHONE['width']} px: {got}"]
+    return []
 
 
 def check_internal_links(links, base):
@@ -183,3 +245,82 @@ def test_every_page_renders_with_typeset_math_and_no_network(browser, server, pr
     assert not report, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in report.items())
     # The chapters with mathematics must actually show typeset equations.
     assert math_counts["book/01-jacobians"] > 10, math_counts
+
+
+# --------------------------------------------------------------------------- a check with math, end to end
+
+
+def _check_book(root, project_root):
+    """A one-page book with the project's configuration whose notebook stores a check with $...$ math."""
+    import json
+    import shutil
+
+    from ntkbook import claims
+    from ntkbook.claims._registry import Results
+
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy(project_root / name, root / name)
+    shutil.copytree(project_root / "_ext", root / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(project_root / "book" / "_static", root / "book" / "_static")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/check\n")
+    results = Results(
+        [
+            claims.check_close("$x^2$ vs $x \\cdot x$ at 3 points", [1.0, 4.0], [1.0, 4.0], atol=claims.rounding()),
+            claims.check_close("$\\lVert v \\rVert^2 = \\sum_i v_i^2$ > 0", 2.0, 2.0, atol=0.5),
+        ]
+    )
+    bundle = {"text/plain": repr(results), "text/html": results._repr_html_()}
+    cells = [
+        {"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# Checks\n", "\n", "A square, $y = x^2$."]},
+        {
+            "cell_type": "code",
+            "id": "b",
+            "metadata": {},
+            "execution_count": 1,
+            "source": ["results"],
+            "outputs": [{"output_type": "execute_result", "execution_count": 1, "data": bundle, "metadata": {}}],
+        },
+    ]
+    meta = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    nb = {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}
+    (root / "book" / "check.ipynb").write_text(json.dumps(nb))
+
+
+def test_a_check_with_math_is_one_line_and_typeset(browser, project_root, tmp_path):
+    import pathlib
+    import subprocess
+    import sys
+
+    _check_book(tmp_path, project_root)
+    jb = pathlib.Path(sys.executable).parent / "jupyter-book"
+    proc = subprocess.run([str(jb), "build", str(tmp_path), "-W", "-n"], capture_output=True, text=True)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    html = tmp_path / "_build" / "html"
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+        page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/book/check.html", wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("() => MathJax.startup.promise")
+        checks = page.evaluate(CHECKS_JS)
+        assert len(checks) == 2, checks
+        assert all(c["math"] >= 1 and not c["open"] for c in checks), checks  # $...$ typeset by MathJax
+        assert all(c["height"] <= CHECK_MAX_HEIGHT_PX for c in checks), checks
+        assert page.locator("mjx-merror").count() == 0
+        prose = page.evaluate(PROSE_TEXT_JS)
+        assert "\\(" not in prose and "$" not in prose, prose
+        summary = page.locator(".ntkbook-check summary").first.inner_text()
+        assert summary.lstrip("▸ \n").startswith("PASS") and "error ≤ tol" in summary, summary
+        assert phone_overflow(page) == []
+        context.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

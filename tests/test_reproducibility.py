@@ -332,7 +332,9 @@ def _sanitize_files():
                 found.add((ROOT / m.group(1)).resolve())
     skip = {".venv", "_build", ".git", "node_modules"}
     for p in ROOT.rglob("*sanitize*"):
-        if p.is_file() and not skip & set(p.relative_to(ROOT).parts):
+        parts = p.relative_to(ROOT).parts
+        # any virtual environment (.venv, the peer benchmark's .venv-peer) holds other projects' files
+        if p.is_file() and not skip & set(parts) and not any(q.startswith(".venv") for q in parts):
             found.add(p.resolve())
     return sorted(found)
 

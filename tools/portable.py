@@ -14,10 +14,11 @@ thread per process, pinned to one core (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THRE
 affinity). With two or more cores the variants run side by side, one core each.
 
 With ``--alongside CMD`` (what ``make test`` does) the variants run one after the other on the first
-core while ``CMD`` (the unit tests) runs on the others, its output shown as it comes: on two cores the
-whole of ``make test`` then takes about as long as its longer half.
+core while ``CMD`` (the unit tests) runs on the others, its output shown as it comes; ``--then CMD2`` runs
+``CMD2`` (the build and browser tests) on the first core once the variants are done. On two cores the whole
+of ``make test`` then takes about as long as its longer half.
 
-Usage: ``python tools/portable.py [--variant avx|sse4_2 ...] [--alongside CMD] [NOTEBOOK ...]``
+Usage: ``python tools/portable.py [--variant avx|sse4_2 ...] [--alongside CMD] [--then CMD2] [NOTEBOOK ...]``
 (default: both variants, every ``book/*.ipynb``). Exits non-zero if any pass (or ``CMD``) fails;
 each pass's log is written to ``_build/portable-<variant>.log``.
 """
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python tools/portable.py", description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), help="default: all of them")
     parser.add_argument("--alongside", default=None, help="a command to run on the other cores meanwhile")
+    parser.add_argument("--then", default=None, help="a command to run on the first core once the variants are done")
     parser.add_argument("notebooks", nargs="*", help="default: every book/*.ipynb")
     args = parser.parse_args(argv)
     variants = args.variant or list(VARIANTS)
@@ -136,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         f"portable pass: {'FAILED: ' + ', '.join(failed) if failed else 'passed'} in {time.perf_counter() - t0:.0f} s",
         flush=True,
     )
+    if args.then:
+        # The first core is free again: the rest of the tests use it while CMD finishes on the others.
+        pin_first = (lambda: os.sched_setaffinity(0, {cores[0]})) if cores else None
+        t1 = time.perf_counter()
+        if subprocess.run(shlex.split(args.then), cwd=ROOT, preexec_fn=pin_first).returncode != 0:
+            failed.append(args.then)
+        print(f"then: {args.then!r} took {time.perf_counter() - t1:.0f} s", flush=True)
     if alongside is not None and alongside.wait() != 0:
         failed.append(args.alongside)
     return 1 if failed else 0
