@@ -141,7 +141,8 @@ def test_chapters_use_the_shared_rounding_allowance(path):
                 for k in node.keywords
                 if k.arg == "atol" and tiny(k.value)
             ]
-        if isinstance(node, ast.Assign) and tiny(node.value):
+        # a constant written as an expression (8 * eps) counts too
+        if isinstance(node, ast.Assign) and (tiny(node.value) or isinstance(node.value, ast.BinOp)):
             if any(isinstance(t, ast.Name) and ("TOL" in t.id or "ROUNDING" in t.id) for t in node.targets):
                 literals.append(f"line {node.lineno}: {ast.unparse(node)}")
     assert not literals, f"{path.name}: use ntkbook.claims.rounding(...) instead of {literals}"
