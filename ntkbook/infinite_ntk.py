@@ -61,8 +61,9 @@ def infinite_width_kernels(
     along (``O(N)`` extra). Closed forms for identity, ReLU and erf, every layer in one fused
     elementwise pass over the Gram matrix (``ntkbook._fast``); quadrature with an accuracy contract
     (:mod:`ntkbook.quadrature`: relative error ``<= 1e-10`` at input variances ``1e-6 .. 1e6``, or a
-    ``ValueError``; ``nan`` entries inside ``jax.jit``), ``129²`` points per entry and a few
-    ``(N1, N2, 129)`` arrays per layer, for any other elementwise activation. The same
+    ``ValueError``; ``nan`` entries inside ``jax.jit``) for any other elementwise activation: a Hermite
+    series with a proven truncation bound (``O(N1 N2)`` work per layer), and a nested ``129²``-point rule
+    for the entries the bound leaves (large input scales with ``|c|`` near 1). The same
     recursion (:func:`ntkbook.nngp.kernel_recursion`) gives :func:`ntkbook.nngp.nngp_kernel`.
 
     Args:

@@ -5,13 +5,31 @@ sigmoid, gelu, any user callable), one layer of the infinite-width recursion nee
 
     E[σ(u) σ(v)],   E[σ'(u) σ'(v)],   E[σ(u)²],   E[σ(v)²].
 
-**The contract** (:func:`gaussian_map`): for smooth ``σ`` whose transition sits at ``0`` on a unit
+**The contract** (:func:`gaussian_map`: the series below where its bound vouches, the nested rule elsewhere): for smooth ``σ`` whose transition sits at ``0`` on a unit
 scale (every named activation), each expectation is returned to a relative error of at most
 ``1e-10`` -- relative to the Cauchy--Schwarz scale ``sqrt(E[σ(u)²] E[σ(v)²])`` (and the same for
 ``σ'``) -- for every input variance from ``1e-6`` to ``1e6`` and every correlation in ``[-1, 1]``.
 Where the rule's own error estimate cannot vouch for that, the entry is ``nan``:
 :func:`require_accurate` turns that into a ``ValueError`` at the public entries, and inside a traced
 computation (``jax.jit``) the ``nan`` reaches the caller. Never a silent wrong answer.
+
+**The series** (:func:`series_map`, the fast path). Mehler's formula expands the expectation in the
+normalized Hermite polynomials ``h_k = He_k / sqrt(k!)``:
+
+    E[σ(s1 z1) σ(s2 z2)] = sum_k α_k(s1) α_k(s2) c^k,   α_k(s) = E[σ(s z) h_k(z)],   corr(z1, z2) = c,
+
+and the same for ``σ'``. The coefficients are one-dimensional integrals per row (a matrix product over
+one shared grid), the entries a polynomial in ``c`` (``2 N1 N2 K`` multiply-adds): ``K = SERIES_TERMS``.
+By Parseval ``sum_k α_k(s)² = E[σ(s z)²]``, so the tail of each row is known exactly,
+``T(s) = E[σ²] - sum_{k<K} α_k²``, and Cauchy--Schwarz bounds what the truncation leaves out:
+
+    |sum_{k>=K} α_k(s1) α_k(s2) c^k| <= |c|^K sqrt(T(s1) T(s2)).
+
+An entry is taken from the series where that bound (relative to ``sqrt(E[σ(s1 z)²] E[σ(s2 z)²])``) is at
+most ``TOLERANCE / 10`` and the rule vouches for the coefficients; ``c = ±1`` with equal variances (the
+diagonal) is a one-dimensional integral per row. At unit input scale that is every entry (tanh: the
+tail is 5e-15 at ``K = 128``); at large scale (a step-like ``σ``, slowly decaying coefficients) the
+entries with ``|c|`` near 1 are left to the nested rule below, gathered, ``FALLBACK_CHUNK`` at a time.
 
 **The rule.** Write ``u = s1 z1`` and ``v = m + τ z2`` with ``m = s2 c z1``, ``τ = s2 sqrt(1 - c²)``
 (``s = sqrt(v)``, ``c`` the correlation, ``z1, z2`` independent standard normals), and integrate
@@ -65,15 +83,21 @@ __all__ = [
     "INNER_NODES",
     "MAX_NODES",
     "OUTER_NODES",
+    "SERIES_NODES",
+    "SERIES_TERMS",
+    "SERIES_Z",
     "STRETCH",
     "TOLERANCE",
     "Z_MAX",
+    "FALLBACK_CHUNK",
     "accepted",
     "derivative",
     "gaussian_map",
     "hermite_map",
     "hermite_rule",
+    "nested_map",
     "require_accurate",
+    "series_map",
 ]
 
 TOLERANCE = 1e-10  # the contract: relative error of each expectation (Cauchy-Schwarz scale)
@@ -81,6 +105,9 @@ OUTER_NODES = 129  # 2^7 + 1: the even nodes (65) and every fourth (33) are the 
 INNER_NODES = 129
 Z_MAX = 8.5  # integrate |z| <= Z_MAX: the Gaussian mass beyond is 1.9e-17
 STRETCH = 2.0  # beyond |z - center| ≈ STRETCH the nodes are uniform, STRETCH h apart (measured: 2 beats 1 and 3)
+SERIES_TERMS = 256  # Hermite terms: tanh at unit scale needs ~128 on the diagonal (measured), 256 leaves room
+SERIES_NODES = 1025  # the series' one-dimensional rule: 4 * 256 + 1, resolves h_255 (wavelength ~0.2) on |z| <= 12.5
+SERIES_Z = 12.5  # |σ h_k| φ <= |σ| e^{-z²/4} (Cramér's bound on Hermite functions): e^{-39} ~ 1e-17 beyond
 MAX_NODES = 256  # the fixed Gauss-Hermite rule: numpy's hermegauss overflows in its weights beyond ~300
 
 
@@ -217,51 +244,36 @@ def _variance(sigma, s, n):
     return lv[:, 0], accepted(lv, lv[:, 0])
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "outer", "inner"))
-def gaussian_map(s1, s2, c, *, activation, outer=OUTER_NODES, inner=INNER_NODES):
-    """The four expectations of one layer by the nested trapezoid rules of the module docstring, with
-    the contract: an entry the error estimate does not accept is ``nan``. Unchecked.
-
-    Args:
-      s1: ``sqrt(v1)``, ``(N1,)``; s2: ``sqrt(v2)``, ``(N2,)``; c: the correlation ``(N1, N2)`` in
-        ``[-1, 1]`` (snapped to ``±1`` within rounding, see :func:`ntkbook.nngp.correlation`);
-      activation: an elementwise callable (hashable: a static argument).
-      outer, inner: node counts, ``4k + 1`` (the rules of step ``2h`` and ``4h`` are subsets).
-
-    Returns:
-      ``(E[σσ] (N1, N2), E[σ'σ'] (N1, N2), E[σ(u)²] (N1,), E[σ(v)²] (N2,))``.
-
-    Cost: ``N1 N2 outer inner`` evaluations of ``σ`` and of ``σ'``; memory ``N1 N2 inner`` (a scan
-    over the outer nodes).
-    """
-    sigma, dsigma = activation, derivative(activation)
+def _nested_pairs(sa, sb, c, sigma, dsigma, outer, inner):
+    """The nested rule for entries given elementwise: ``sa``, ``sb``, ``c`` broadcast to one shape ``S``;
+    returns ``(E[σσ], E[σ'σ'])`` of shape ``S``, ``nan`` where the error estimate does not accept."""
     dtype = c.dtype
     big = jnp.asarray(np.sqrt(np.finfo(dtype).max), dtype)  # "no limit" (its reciprocal is still a normal number)
+    sa, sb, c = jnp.broadcast_arrays(sa, sb, c)
     r = _safe_sqrt((1 - c) * (1 + c), jnp.abs(c) < 1)
-    sa, sb = s1[:, None], s2[None, :]
-    tau = sb * r  # (N1, N2): the inner standard deviation
+    tau = sb * r  # the inner standard deviation
     slope = sb * jnp.abs(c)  # the inner mean is slope * z1
     # the outer transition's width: σ(s1 z1) changes over 1/s1, the inner expectation over max(1, τ)/slope
     a_out = jnp.minimum(
         jnp.minimum(1.0, 1 / jnp.maximum(sa, 1 / big)), jnp.maximum(1.0, tau) / jnp.maximum(slope, 1 / big)
     )
     a_out = jnp.clip(a_out, 1e-12, 1.0)
-    z1, w1 = _grid(jnp.zeros_like(a_out), a_out, outer)  # (N1, N2, outer)
+    z1, w1 = _grid(jnp.zeros_like(a_out), a_out, outer)  # S + (outer,)
     w1 = w1 * _phi(z1)
     a_in = jnp.clip(1 / jnp.maximum(tau, 1 / big), 1e-12, 1.0)  # the inner transition's width, in z2
     lv_out = _levels(outer, dtype)  # (3, outer)
     lv_in = _levels(inner, dtype)  # (3, inner)
 
     def body(acc, xs):
-        z1k, w1k, lk = xs  # (N1, N2), (N1, N2), (3,)
+        z1k, w1k, lk = xs  # S, S, (3,)
         m = sb * c * z1k
         ok = tau > 0
         center = jnp.clip(jnp.where(ok, -m / jnp.where(ok, tau, 1.0), 0.0), -Z_MAX - 2, Z_MAX + 2)
-        z2, w2 = _grid(center, a_in, inner)  # (N1, N2, inner)
+        z2, w2 = _grid(center, a_in, inner)  # S + (inner,)
         w2 = w2 * _phi(z2)
         v = m[..., None] + tau[..., None] * z2
         gv, dgv = sigma(v), dsigma(v)
-        inner_s = (w2 * gv) @ lv_in.T  # (N1, N2, 3)
+        inner_s = (w2 * gv) @ lv_in.T  # S + (3,)
         inner_d = (w2 * dgv) @ lv_in.T
         abs_s = jnp.sum(w2 * jnp.abs(gv), axis=-1)
         abs_d = jnp.sum(w2 * jnp.abs(dgv), axis=-1)
@@ -279,16 +291,198 @@ def gaussian_map(s1, s2, c, *, activation, outer=OUTER_NODES, inner=INNER_NODES)
     zero = jnp.zeros(c.shape, dtype)
     xs = (jnp.moveaxis(z1, -1, 0), jnp.moveaxis(w1, -1, 0), lv_out.T)
     (es, ed, scale_s, scale_d), _ = jax.lax.scan(body, (zero3, zero3, zero, zero), xs)
+    ok = accepted(es, scale_s) & accepted(ed, scale_d)
+    nan = jnp.asarray(jnp.nan, dtype)
+    return jnp.where(ok, es[..., 0], nan), jnp.where(ok, ed[..., 0], nan)
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "outer", "inner"))
+def nested_map(s1, s2, c, *, activation, outer=OUTER_NODES, inner=INNER_NODES):
+    """The four expectations of one layer by the nested trapezoid rules of the module docstring alone,
+    with the contract: an entry the error estimate does not accept is ``nan``. Unchecked. The fallback of
+    :func:`gaussian_map` for the entries its series cannot vouch for (and its test oracle).
+
+    Args:
+      s1: ``sqrt(v1)``, ``(N1,)``; s2: ``sqrt(v2)``, ``(N2,)``; c: the correlation ``(N1, N2)`` in
+        ``[-1, 1]`` (snapped to ``±1`` within rounding, see :func:`ntkbook.nngp.correlation`);
+      activation: an elementwise callable (hashable: a static argument).
+      outer, inner: node counts, ``4k + 1`` (the rules of step ``2h`` and ``4h`` are subsets).
+
+    Returns:
+      ``(E[σσ] (N1, N2), E[σ'σ'] (N1, N2), E[σ(u)²] (N1,), E[σ(v)²] (N2,))``.
+
+    Cost: ``N1 N2 outer inner`` evaluations of ``σ`` and of ``σ'``; memory ``N1 N2 inner`` (a scan
+    over the outer nodes).
+    """
+    sigma, dsigma = activation, derivative(activation)
+    es, ed = _nested_pairs(s1[:, None], s2[None, :], c, sigma, dsigma, outer, inner)
     var1, ok1 = _variance(sigma, s1, outer)
     var2, ok2 = _variance(sigma, s2, outer)
+    nan = jnp.asarray(jnp.nan, c.dtype)
+    ok = ok1[:, None] & ok2[None, :]
+    return jnp.where(ok, es, nan), jnp.where(ok, ed, nan), jnp.where(ok1, var1, nan), jnp.where(ok2, var2, nan)
+
+
+# --------------------------------------------------------------------------- the Hermite series
+
+
+def _hermite_functions(z, terms):
+    """``h_k(z) = He_k(z) / sqrt(k!)`` for ``k < terms``: ``(terms,) + z.shape``, by the three-term
+    recurrence of the normalized polynomials, ``h_{k+1} = (z h_k - sqrt(k) h_{k-1}) / sqrt(k + 1)``
+    (no factorials: nothing overflows for ``|z| <= SERIES_Z``, ``terms <= 512``)."""
+
+    def step(carry, k):
+        h_prev, h = carry
+        h_next = (z * h - jnp.sqrt(k) * h_prev) / jnp.sqrt(k + 1.0)
+        return (h, h_next), h_next
+
+    h0, h1 = jnp.ones_like(z), z
+    _, rest = jax.lax.scan(step, (h0, h1), jnp.arange(1, terms - 1, dtype=z.dtype))
+    return jnp.concatenate([h0[None], h1[None], rest], axis=0)[:terms]
+
+
+def _row_expansion(f, w, lv, hermite):
+    """For values ``f (N, n)`` on the grid (weights ``w (n,)``, levels ``lv (3, n)``, ``hermite (terms, n)``):
+    the coefficients ``E[f h_k]`` ``(N, terms)``, ``E[f²]`` ``(N,)``, the tail ``E[f²] - sum_k E[f h_k]²``
+    relative to ``E[f²]`` (``(N,)``, ``> 0``), and whether the rule vouches for ``E[f²]`` and for the
+    coefficients (two ``(N,)`` bool)."""
+    fw = f * w
+    coef = jnp.einsum("nz,kz,lz->nkl", fw, hermite, lv)  # (N, terms, 3): the rules of step h, 2h, 4h
+    sq = (fw * f) @ lv.T  # (N, 3)
+    energy = sq[:, 0]
+    terms = hermite.shape[0]
+    eps = float(jnp.finfo(f.dtype).eps)
+    tiny = jnp.finfo(f.dtype).tiny
+    a = coef[..., 0]
+    # the partial sum of squares is rounded to ~terms eps relative: so is the tail, a difference
+    tail = jnp.maximum(energy - jnp.sum(a * a, axis=-1), 0.0) / jnp.maximum(energy, tiny) + terms * eps
+    # the coefficients' quadrature error, estimated by the rule of step 2h, in the norm of the series
+    coef_err = jnp.sqrt(jnp.sum((a - coef[..., 1]) ** 2, axis=-1) / jnp.maximum(energy, tiny))
+    return a, energy, tail, accepted(sq, energy), coef_err <= max(TOLERANCE / 100, 64 * eps)
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "terms", "nodes"))
+def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES):
+    """The four expectations of one layer by Mehler's expansion (module docstring, "The series"), with
+    the entries whose truncation bound exceeds ``TOLERANCE / 10`` marked. Unchecked.
+
+    Args:
+      s1: ``sqrt(v1)``, ``(N1,)``; s2: ``sqrt(v2)``, ``(N2,)``; c: the correlation ``(N1, N2)`` in
+        ``[-1, 1]``; activation: an elementwise callable (static).
+      terms: the number ``K`` of Hermite terms; nodes: the one-dimensional rule, ``4k + 1`` nodes.
+
+    Returns:
+      ``(E[σσ] (N1, N2), E[σ'σ'] (N1, N2), E[σ(u)²] (N1,), E[σ(v)²] (N2,), unsure (N1, N2) bool)``: the
+      variances are ``nan`` where their rule is not accepted; ``unsure`` marks the entries the series
+      cannot vouch for (their values are then meaningless).
+
+    Cost: ``(N1 + N2) nodes`` evaluations of ``σ`` and ``σ'``, a ``(N1 + N2, nodes) x (nodes, 3 terms)``
+    matrix product, and ``2 N1 N2 terms`` multiply-adds.
+    """
+    sigma, dsigma = activation, derivative(activation)
+    dtype = c.dtype
+    s = jnp.concatenate([s1, s2])
+    # one grid for every row, refined at 0 to the narrowest transition, 1 / max(s) (the map of _grid)
+    a = jnp.clip(1 / jnp.maximum(jnp.max(s), 1e-300), 1e-12, 1.0)
+    lo = jnp.arcsinh(jnp.sinh(-SERIES_Z / STRETCH) * (STRETCH / a))
+    h = -2 * lo / (nodes - 1)
+    t = lo + h * jnp.arange(nodes, dtype=dtype)
+    at = (a / STRETCH) * jnp.sinh(t)
+    z = STRETCH * jnp.arcsinh(at)
+    w = h * a * jnp.cosh(t) * jax.lax.rsqrt(1 + at * at) * _phi(z)
+    lv = _levels(nodes, dtype)
+    hermite = _hermite_functions(z, terms)  # (terms, nodes)
+    u = s[:, None] * z  # (N1 + N2, nodes)
+    f, df = sigma(u), dsigma(u)
+    a_f, e_f, t_f, ok_f, good_f = _row_expansion(f, w, lv, hermite)
+    a_d, e_d, t_d, ok_d, good_d = _row_expansion(df, w, lv, hermite)
+    # c = -1 with equal scales (x' = -x): E[σ(u) σ(-u)], one integral per row
+    anti_f = (f * sigma(-u)) @ w
+    anti_d = (df * dsigma(-u)) @ w
+    n1 = s1.shape[0]
+
+    def split(x):
+        return x[:n1], x[n1:]
+
+    (a1, a2), (b1, b2) = split(a_f), split(a_d)
+    (ef1, ef2), ed1 = split(e_f), e_d[:n1]
+    (tf1, tf2), (td1, td2) = split(t_f), split(t_d)
+    rows = ok_f & ok_d & good_f & good_d
+    ok = rows[:n1, None] & rows[None, n1:]
+
+    def horner(p, q):  # sum_k p_k q_k c^k, (N1, N2)
+        def body(i, acc):
+            k = terms - 1 - i
+            return acc * c + p[:, k][:, None] * q[:, k][None, :]
+
+        return jax.lax.fori_loop(0, terms, body, jnp.zeros_like(c))
+
+    es, ed = horner(a1, a2), horner(b1, b2)
+    # Cauchy-Schwarz on the tail of Mehler's sum: |rest| <= |c|^K sqrt(T1 T2), relative to sqrt(E1 E2)
+    ck = jnp.abs(c) ** terms
+    bound = ck * jnp.maximum(jnp.sqrt(tf1[:, None] * tf2[None, :]), jnp.sqrt(td1[:, None] * td2[None, :]))
+    same = s1[:, None] == s2[None, :]
+    plus, minus = same & (c == 1), same & (c == -1)
+    es = jnp.where(plus, ef1[:, None], jnp.where(minus, anti_f[:n1, None], es))
+    ed = jnp.where(plus, ed1[:, None], jnp.where(minus, anti_d[:n1, None], ed))
+    limit = max(TOLERANCE / 10, 64 * float(jnp.finfo(dtype).eps))  # float32: what its rounding allows
+    unsure = ~ok | ((bound > limit) & ~plus & ~minus)
     nan = jnp.asarray(jnp.nan, dtype)
-    ok = accepted(es, scale_s) & accepted(ed, scale_d) & ok1[:, None] & ok2[None, :]
-    return (
-        jnp.where(ok, es[..., 0], nan),
-        jnp.where(ok, ed[..., 0], nan),
-        jnp.where(ok1, var1, nan),
-        jnp.where(ok2, var2, nan),
-    )
+    ok1, ok2 = split(ok_f)
+    return es, ed, jnp.where(ok1, ef1, nan), jnp.where(ok2, ef2, nan), unsure
+
+
+FALLBACK_CHUNK = 1024  # entries per pass of the nested rule in gaussian_map's fallback (memory ~ 10 kB each)
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "terms", "outer", "inner", "chunk"))
+def gaussian_map(
+    s1, s2, c, *, activation, terms=SERIES_TERMS, outer=OUTER_NODES, inner=INNER_NODES, chunk=FALLBACK_CHUNK
+):
+    """The four expectations of one layer with the contract of the module docstring: the Hermite series
+    (:func:`series_map`) where its bound vouches for ``TOLERANCE``; the entries it leaves gathered and
+    computed by the nested rule (as in :func:`nested_map`), ``FALLBACK_CHUNK`` at a time, in a loop that
+    runs as often as there are such chunks (none at all at unit input scale); an entry neither vouches
+    for is ``nan``. Unchecked.
+
+    Args:
+      s1: ``sqrt(v1)``, ``(N1,)``; s2: ``sqrt(v2)``, ``(N2,)``; c: the correlation ``(N1, N2)`` in
+        ``[-1, 1]`` (snapped to ``±1`` within rounding, see :func:`ntkbook.nngp.correlation`);
+      activation: an elementwise callable (hashable: a static argument).
+      terms: Hermite terms of the series; outer, inner: node counts of the nested rule; chunk: entries
+        per pass of the fallback.
+
+    Returns:
+      ``(E[σσ] (N1, N2), E[σ'σ'] (N1, N2), E[σ(u)²] (N1,), E[σ(v)²] (N2,))``.
+
+    Cost: the series' (``2 N1 N2 terms`` multiply-adds and ``O((N1 + N2) nodes terms)``), plus
+    ``outer inner`` evaluations of ``σ`` and ``σ'`` per entry the series leaves.
+    """
+    sigma, dsigma = activation, derivative(activation)
+    es, ed, var1, var2, unsure = series_map(s1, s2, c, activation=activation, terms=terms)
+    n1, n2 = c.shape
+    total = n1 * n2
+    chunk = min(total, chunk)
+    count = jnp.sum(unsure)
+    # every unsure entry's flat index first, then indices past the end: gathered from a clamped copy and
+    # dropped when written back
+    (flat,) = jnp.nonzero(unsure.ravel(), size=total, fill_value=total)
+    flat = jnp.pad(flat, (0, -total % chunk), constant_values=total)
+    s1f, s2f, cf = s1, s2, c.ravel()
+
+    def body(state):
+        k, es, ed = state
+        idx = jax.lax.dynamic_slice(flat, (k * chunk,), (chunk,))
+        at = jnp.minimum(idx, total - 1)
+        gs, gd = _nested_pairs(s1f[at // n2], s2f[at % n2], cf[at], sigma, dsigma, outer, inner)
+        return k + 1, es.at[idx].set(gs, mode="drop"), ed.at[idx].set(gd, mode="drop")
+
+    _, es, ed = jax.lax.while_loop(lambda st: st[0] * chunk < count, body, (0, es.ravel(), ed.ravel()))
+    # a variance the rule cannot vouch for is nan, and so is every entry of its row or column: a nan
+    # variance alone would vanish in the next layer's correlation (snapped to 0 or ±1), silently
+    bad = jnp.isnan(var1)[:, None] | jnp.isnan(var2)[None, :]
+    nan = jnp.asarray(jnp.nan, c.dtype)
+    return jnp.where(bad, nan, es.reshape(c.shape)), jnp.where(bad, nan, ed.reshape(c.shape)), var1, var2
 
 
 def require_accurate(result: Any, *, activation: Any, what: str = "the kernel") -> None:
