@@ -45,6 +45,9 @@ TUNABLE = "glibc.malloc.hugetlb=1"
 ACTIVATIONS = ("relu", "erf")
 CALLS = ("direct", "jit")
 TARGET_RATIO = 3.0  # issue 17: >= 3x neural-tangents per entry per layer, directly and under jit, plain environment
+# issue 17's quadrature case: an activation without a closed form, N = 256, depth 3, <= 0.2 s per call
+QUAD_ACTIVATIONS = ("tanh", "gelu")
+QUAD_N, QUAD_DEPTH, QUAD_TARGET_S = 256, 3, 0.2
 LIBS = ("neural-tangents", "ntkbook")
 
 
@@ -112,10 +115,12 @@ def run_setting(
     repeats: int,
     log,
     nt_direct: bool = True,
+    quad_path: str | None = None,
 ) -> dict:
     """Both workers under one allocator setting: compile, cross-check, then ``repeats`` interleaved rounds.
     ``nt_direct=False`` leaves out neural-tangents' calls without jit (several times slower than its jit)."""
     cases = ["gram"] + [f"{a}-{c}" for a in ACTIVATIONS for c in CALLS]
+    quad_cases = [f"{a}-{c}" for a in QUAD_ACTIVATIONS for c in CALLS] if quad_path else []
     lib_cases = {
         "neural-tangents": [c for c in cases if nt_direct or not c.endswith("-direct")],
         "ntkbook": cases,
@@ -126,20 +131,35 @@ def run_setting(
     }
     try:
         first = {
-            lib: w.ask(cmd="setup", x=x_path, depth=depth, beta=beta, cases=lib_cases[lib])["first"]
+            lib: w.ask(
+                cmd="setup",
+                x=x_path,
+                depth=depth,
+                beta=beta,
+                cases=lib_cases[lib],
+                quad_x=quad_path,
+                quad_depth=QUAD_DEPTH,
+                quad_cases=quad_cases,
+            )["first"]
             for lib, w in workers.items()
         }
+        for lib in workers:
+            lib_cases[lib] = lib_cases[lib] + quad_cases
         with tempfile.TemporaryDirectory() as tmp:
             outs = {}
             for lib, w in workers.items():
                 w.ask(cmd="check", x=small_path, out=f"{tmp}/{lib}.npz", cases=cases[1:])
                 outs[lib] = dict(np.load(f"{tmp}/{lib}.npz"))
+            if quad_cases:
+                for lib, w in workers.items():
+                    w.ask(cmd="check", x=quad_path, out=f"{tmp}/{lib}-q.npz", cases=quad_cases, depth=QUAD_DEPTH)
+                    outs[lib].update(np.load(f"{tmp}/{lib}-q.npz"))
         agree = {k: _scaled_error(outs["ntkbook"][k], outs["neural-tangents"][k]) for k in outs["ntkbook"]}
         times = {lib: {c: [] for c in lib_cases[lib]} for lib in workers}
         cpu = {lib: {c: [] for c in lib_cases[lib]} for lib in workers}
         for r in range(repeats):
             order = LIBS if r % 2 == 0 else LIBS[::-1]
-            for case in cases:
+            for case in cases + quad_cases:
                 for lib in order:
                     if case not in lib_cases[lib]:
                         continue
@@ -167,7 +187,7 @@ def run_setting(
                 cpu=statistics.median(cpu[lib][case]),
                 first=first[lib][case],
             )
-            if case != "gram":
+            if case != "gram" and case not in quad_cases:
                 row["ns_entry_layer"] = (row["median"] - statistics.median(g)) / per * 1e9
                 # the same quantity round by round (each round's own Gram time): its spread
                 row["ns_rounds"] = [(t - tg) / per * 1e9 for t, tg in zip(ts, g)]
@@ -301,6 +321,7 @@ def report(res: dict) -> str:
             "estimate. Run `make bench-peer` on a quiet machine for wall-clock figures.",
             "",
         ]
+    out += _quadrature_report(res)
     out += [
         "The two libraries agree (max |Δ| / sqrt(Σ(x,x) Σ(x',x')) over 64 of the inputs, off the diagonal / on it): "
         + ", ".join(f"{k} {v[0]:.0e} / {v[1]:.0e}" for k, v in sorted(plain["agree"].items()))
@@ -308,6 +329,59 @@ def report(res: dict) -> str:
         "(about sqrt(eps)); ntkbook's is exact there.",
     ]
     return "\n".join(out)
+
+
+def _quadrature_report(res: dict) -> list[str]:
+    """The quadrature case (issue 17): time per call against ``QUAD_TARGET_S``, beside neural-tangents."""
+    p = res["params"]
+    if "quad_n" not in p:
+        return []
+    from .common import table
+
+    rows, met = [], []
+    for s in res["settings"]:
+        by = {(r["lib"], r["case"]): r for r in s["rows"]}
+        for act in QUAD_ACTIVATIONS:
+            for call in CALLS:
+                nb, nt = by.get(("ntkbook", f"{act}-{call}")), by.get(("neural-tangents", f"{act}-{call}"))
+                if nb is None:
+                    continue
+                if not s["tunables"]:
+                    met.append(nb["median"] <= QUAD_TARGET_S)
+                err = s["agree"].get(f"{act}-{call}-ntk")
+                rows.append(
+                    dict(
+                        env=s["tunables"] or "(none)",
+                        case=f"{act}, {call}",
+                        nb=f"{nb['median'] * 1e3:.0f} ms [{nb['min'] * 1e3:.0f}-{nb['max'] * 1e3:.0f}], CPU {nb['cpu'] * 1e3:.0f} ms",
+                        nt=f"{nt['median'] * 1e3:.0f} ms, CPU {nt['cpu'] * 1e3:.0f} ms" if nt else "(not timed)",
+                        err=f"{err[0]:.0e} / {err[1]:.0e}" if err else "–",
+                    )
+                )
+    nt_rule = "ElementwiseNumerical(tanh, deg=25)"
+    return [
+        f"### Activations without a closed form: N = {p['quad_n']}, depth {p['quad_depth']}",
+        "",
+        f"ntkbook's quadrature with its accuracy contract (relative error <= 1e-10, or a refusal) beside neural-tangents' "
+        f"(tanh: its fixed Gauss-Hermite rule `{nt_rule}`, no error control; gelu: its closed form). Δ: the NTKs' "
+        "difference over 64 of the inputs, scaled as below (off the diagonal / on it).",
+        "",
+        table(
+            rows,
+            [
+                ("env", "GLIBC_TUNABLES"),
+                ("case", "activation, call"),
+                ("nb", "ntkbook: time/call"),
+                ("nt", "neural-tangents: time/call"),
+                ("err", "Δ NTK"),
+            ],
+        ),
+        "",
+        f"Target (issue 17): <= {QUAD_TARGET_S:g} s per call, without GLIBC_TUNABLES: "
+        + ("met" if met and all(met) else "NOT met")
+        + ".",
+        "",
+    ]
 
 
 def main(argv=None) -> int:
@@ -322,6 +396,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-page", action="store_true", help="do not render the appendix again")
     ap.add_argument("--out", default=None, help="results name (default peer: benchmarks/results/peer.{json,md})")
     ap.add_argument("--no-nt-direct", action="store_true", help="time neural-tangents under jit only")
+    ap.add_argument("--no-quadrature", action="store_true", help="leave out the tanh/gelu cases (N = 256)")
     ap.add_argument("--from-json", default=None, help="render the report (and the appendix) from saved results")
     args = ap.parse_args(argv)
     if args.from_json:
@@ -337,10 +412,13 @@ def main(argv=None) -> int:
     info["load_start"] = info.pop("load_average")
     print(f"bench-peer | {info['cpu']} | {info['cores']} cores | load {info['load_start']}")
     params = dict(n=args.n, n0=args.n0, depth=args.depth, beta=args.beta, repeats=args.repeats)
+    if not args.no_quadrature:
+        params.update(quad_n=QUAD_N, quad_depth=QUAD_DEPTH)
     with tempfile.TemporaryDirectory() as tmp:
         x = np.random.default_rng(0).standard_normal((args.n, args.n0))
         np.save(f"{tmp}/x.npy", x)
         np.save(f"{tmp}/small.npy", x[:64])
+        np.save(f"{tmp}/quad.npy", x[:QUAD_N])
         settings = []
         for tunables in ("",) if args.no_hugepages else ("", TUNABLE):
             settings.append(
@@ -356,6 +434,7 @@ def main(argv=None) -> int:
                     log=print,
                     # neural-tangents without jit (several times slower than with it) in the plain environment only
                     nt_direct=not args.no_nt_direct and not tunables,
+                    quad_path=None if args.no_quadrature else f"{tmp}/quad.npy",
                 )
             )
     info["load_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())

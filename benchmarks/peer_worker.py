@@ -4,14 +4,16 @@ Standalone on purpose: it imports only NumPy, JAX and the library it times (``nt
 ``neural_tangents`` 0.6.5 with its own JAX 0.4.23 in ``.venv-peer``), never the rest of the project, so it runs
 under either JAX. It reads one JSON command per line on stdin and answers one JSON line on stdout:
 
-* ``{"cmd": "setup", "x": path, "depth": L, "beta": b, "cases": [...]}`` -- load the inputs (a ``.npy`` file,
-  float64), build each case's function and call it once (compiling); answers the first-call times. A case is
+* ``{"cmd": "setup", "x": path, "depth": L, "beta": b, "cases": [...], "quad_x": path, "quad_depth": L,
+  "quad_cases": [...]}`` -- load the inputs (``.npy`` files, float64), build each case's function and call it
+  once (compiling); answers the first-call times. The quadrature cases (activations without a closed form in
+  ntkbook: tanh, gelu) run on their own, smaller inputs at their own depth. A case is
   ``gram`` (``jit(x xᵀ/n0)``, the reference subtracted in "ns per entry per layer") or ``<activation>-<call>``
   with ``call`` ``direct`` (the library's function as its users call it without ``jit``) or ``jit`` (inside the
   user's own ``jax.jit``);
 * ``{"cmd": "time", "case": name}`` -- one warm call, blocked until ready: wall and CPU seconds;
-* ``{"cmd": "check", "x": path, "out": path}`` -- ``(Σ, K)`` of every non-Gram case on small inputs, saved to an
-  ``.npz`` for the driver to compare across the two libraries;
+* ``{"cmd": "check", "x": path, "out": path, "cases": [...], "depth": L}`` -- ``(Σ, K)`` of the cases on small
+  inputs (at ``depth``, default the setup's), saved to an ``.npz`` for the driver to compare across the libraries;
 * ``{"cmd": "quit"}``.
 
 Both libraries compute the same pair: ``Σ^(1) = K^(1) = x·x'/n0 + β²`` and ``depth - 1`` layers of the
@@ -46,7 +48,14 @@ def _ntkbook(activation, depth, beta):
 def _neural_tangents(activation, depth, beta):
     from neural_tangents import stax
 
-    act = {"relu": stax.Relu, "erf": stax.Erf, "identity": stax.Identity}[activation]
+    act = {
+        "relu": stax.Relu,
+        "erf": stax.Erf,
+        "identity": stax.Identity,
+        # no closed form: neural-tangents' Gauss-Hermite rule at the degree its documentation uses (no error control)
+        "tanh": lambda: stax.ElementwiseNumerical(jnp.tanh, deg=25),
+        "gelu": stax.Gelu,
+    }[activation]
     layers = []
     for _ in range(depth - 1):
         layers += [stax.Dense(1, W_std=1.0, b_std=beta), act()]
@@ -76,7 +85,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", choices=("ntkbook", "neural-tangents"), required=True)
     args = ap.parse_args(argv)
-    fns, x, params = {}, None, {}
+    fns, inputs, params = {}, {}, {}
 
     def reply(**kw):
         sys.stdout.write(json.dumps(kw) + "\n")
@@ -100,20 +109,29 @@ def main(argv=None) -> int:
             first = {}
             for case in msg["cases"]:
                 fns[case] = build(args.lib, case, **params)
+                inputs[case] = x
+            if msg.get("quad_cases"):
+                xq = jnp.asarray(np.load(msg["quad_x"]))
+                for case in msg["quad_cases"]:
+                    fns[case] = build(args.lib, case, **dict(params, depth=msg["quad_depth"], n0=xq.shape[1]))
+                    inputs[case] = xq
+            for case in fns:
                 t0 = time.perf_counter()
-                jax.block_until_ready(fns[case](x))
+                jax.block_until_ready(fns[case](inputs[case]))
                 first[case] = time.perf_counter() - t0
             reply(first=first)
         elif msg["cmd"] == "time":
             fn = fns[msg["case"]]
             c0, t0 = time.process_time(), time.perf_counter()
-            jax.block_until_ready(fn(x))
+            jax.block_until_ready(fn(inputs[msg["case"]]))
             reply(wall=time.perf_counter() - t0, cpu=time.process_time() - c0)
         elif msg["cmd"] == "check":
             xs = jnp.asarray(np.load(msg["x"]))
             out = {}
             for case in msg["cases"]:
-                s, k = build(args.lib, case, **dict(params, n0=xs.shape[1]))(xs)
+                s, k = build(args.lib, case, **dict(params, n0=xs.shape[1], depth=msg.get("depth", params["depth"])))(
+                    xs
+                )
                 out[f"{case}-nngp"], out[f"{case}-ntk"] = np.asarray(s), np.asarray(k)
             np.savez(msg["out"], **out)
             reply(saved=msg["out"])

@@ -140,14 +140,17 @@ def hermite_rule(nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return _quad.hermite_rule(check_nodes(nodes))
 
 
-def contract_map(cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any) -> KernelMap:
+def contract_map(
+    cov: jax.Array, v1: jax.Array, v2: jax.Array, *, activation: Any, same_rows: bool = False
+) -> KernelMap:
     """Any elementwise ``σ`` by the quadrature with an accuracy contract (:func:`ntkbook.quadrature.gaussian_map`):
     relative error ``<= 1e-10`` at every input scale for smooth ``σ``, else ``nan`` entries. Unchecked
-    (for use inside ``jax.jit``): ``cov (N1, N2)``, ``v1 (N1,)``, ``v2 (N2,)``; ``activation`` a callable."""
+    (for use inside ``jax.jit``): ``cov (N1, N2)``, ``v1 (N1,)``, ``v2 (N2,)``; ``activation`` a callable;
+    ``same_rows``: ``v2`` is ``v1`` (``x2 = x1``), so the series' row integrals are computed once."""
     c, _ = correlation(cov, v1, v2)
     s1 = _safe_sqrt(v1, v1 > 0)
     s2 = _safe_sqrt(v2, v2 > 0)
-    return KernelMap(*_quad.gaussian_map(s1, s2, c, activation=activation))
+    return KernelMap(*_quad.gaussian_map(s1, s2, c, activation=activation, same_rows=same_rows))
 
 
 def quadrature_map(
@@ -288,17 +291,19 @@ def kernel_map(
     return out
 
 
-def kernel_map_fn(activation: Any, nodes: int | None = None) -> Callable[[jax.Array, jax.Array, jax.Array], KernelMap]:
+def kernel_map_fn(
+    activation: Any, nodes: int | None = None, same_rows: bool = False
+) -> Callable[[jax.Array, jax.Array, jax.Array], KernelMap]:
     """The unchecked one-layer map ``(cov, v1, v2) -> KernelMap`` of :func:`kernel_map` for one
     activation: its closed form (identity/relu/erf), else :func:`contract_map` (``nan`` where its
-    error estimate fails), or with an integer ``nodes`` the fixed rule :func:`quadrature_map`.
-    For use inside ``jax.jit``; the arguments are not validated."""
+    error estimate fails; ``same_rows`` when ``v2`` will always equal ``v1``), or with an integer
+    ``nodes`` the fixed rule :func:`quadrature_map`. For use inside ``jax.jit``; the arguments are not validated."""
     act = canonical_activation(activation)
     if isinstance(act, str):
         closed = _fast.closed_form(act)
         return lambda cov, v1, v2: KernelMap(*closed(cov, v1, v2))
     if nodes is None:
-        return functools.partial(contract_map, activation=act)
+        return functools.partial(contract_map, activation=act, same_rows=same_rows)
     return functools.partial(quadrature_map, activation=act, nodes=nodes)
 
 
@@ -365,7 +370,7 @@ def kernel_recursion(
     if isinstance(activation, str):
         return _fast.closed_kernels(x1, x2, beta, depth=depth, activation=activation)
     cov, v1, v2, b2 = _fast.first_layer(x1, x2, beta)
-    layer = symmetric_map(kernel_map_fn(activation, nodes), x2 is None)
+    layer = symmetric_map(kernel_map_fn(activation, nodes, same_rows=x2 is None), x2 is None)
     return _fast.recursion(cov, v1, v2, b2, depth=depth, layer=layer, unroll=False)
 
 

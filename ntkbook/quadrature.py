@@ -347,7 +347,7 @@ def _row_expansion(f, w, lv, hermite):
     relative to ``E[f²]`` (``(N,)``, ``> 0``), and whether the rule vouches for ``E[f²]`` and for the
     coefficients (two ``(N,)`` bool)."""
     fw = f * w
-    coef = jnp.einsum("nz,kz,lz->nkl", fw, hermite, lv)  # (N, terms, 3): the rules of step h, 2h, 4h
+    coef = jnp.einsum("nz,kz,lz->nkl", fw, hermite, lv[:2])  # (N, terms, 2): the rules of step h and 2h
     sq = (fw * f) @ lv.T  # (N, 3)
     energy = sq[:, 0]
     terms = hermite.shape[0]
@@ -361,8 +361,8 @@ def _row_expansion(f, w, lv, hermite):
     return a, energy, tail, accepted(sq, energy), coef_err <= max(TOLERANCE / 100, 64 * eps)
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "terms", "nodes"))
-def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES):
+@functools.partial(jax.jit, static_argnames=("activation", "terms", "nodes", "same_rows"))
+def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES, same_rows=False):
     """The four expectations of one layer by Mehler's expansion (module docstring, "The series"), with
     the entries whose truncation bound exceeds ``TOLERANCE / 10`` marked. Unchecked.
 
@@ -370,6 +370,7 @@ def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES)
       s1: ``sqrt(v1)``, ``(N1,)``; s2: ``sqrt(v2)``, ``(N2,)``; c: the correlation ``(N1, N2)`` in
         ``[-1, 1]``; activation: an elementwise callable (static).
       terms: the number ``K`` of Hermite terms; nodes: the one-dimensional rule, ``4k + 1`` nodes.
+      same_rows: ``s2`` equals ``s1`` (a Gram matrix): the row integrals are computed once.
 
     Returns:
       ``(E[σσ] (N1, N2), E[σ'σ'] (N1, N2), E[σ(u)²] (N1,), E[σ(v)²] (N2,), unsure (N1, N2) bool)``: the
@@ -381,7 +382,7 @@ def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES)
     """
     sigma, dsigma = activation, derivative(activation)
     dtype = c.dtype
-    s = jnp.concatenate([s1, s2])
+    s = s1 if same_rows else jnp.concatenate([s1, s2])
     # one grid for every row, refined at 0 to the narrowest transition, 1 / max(s) (the map of _grid)
     a = jnp.clip(1 / jnp.maximum(jnp.max(s), 1e-300), 1e-12, 1.0)
     lo = jnp.arcsinh(jnp.sinh(-SERIES_Z / STRETCH) * (STRETCH / a))
@@ -402,22 +403,19 @@ def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES)
     n1 = s1.shape[0]
 
     def split(x):
-        return x[:n1], x[n1:]
+        return (x, x) if same_rows else (x[:n1], x[n1:])
 
     (a1, a2), (b1, b2) = split(a_f), split(a_d)
     (ef1, ef2), ed1 = split(e_f), e_d[:n1]
     (tf1, tf2), (td1, td2) = split(t_f), split(t_d)
-    rows = ok_f & ok_d & good_f & good_d
-    ok = rows[:n1, None] & rows[None, n1:]
+    rows1, rows2 = split(ok_f & ok_d & good_f & good_d)
+    ok = rows1[:, None] & rows2[None, :]
 
-    def horner(p, q):  # sum_k p_k q_k c^k, (N1, N2)
-        def body(i, acc):
-            k = terms - 1 - i
-            return acc * c + p[:, k][:, None] * q[:, k][None, :]
+    def body(i, acc):  # Horner for both sums at once: sum_k p_k q_k c^k
+        k = terms - 1 - i
+        return acc[0] * c + jnp.outer(a1[:, k], a2[:, k]), acc[1] * c + jnp.outer(b1[:, k], b2[:, k])
 
-        return jax.lax.fori_loop(0, terms, body, jnp.zeros_like(c))
-
-    es, ed = horner(a1, a2), horner(b1, b2)
+    es, ed = jax.lax.fori_loop(0, terms, body, (jnp.zeros_like(c), jnp.zeros_like(c)), unroll=8)
     # Cauchy-Schwarz on the tail of Mehler's sum: |rest| <= |c|^K sqrt(T1 T2), relative to sqrt(E1 E2)
     ck = jnp.abs(c) ** terms
     bound = ck * jnp.maximum(jnp.sqrt(tf1[:, None] * tf2[None, :]), jnp.sqrt(td1[:, None] * td2[None, :]))
@@ -435,9 +433,18 @@ def series_map(s1, s2, c, *, activation, terms=SERIES_TERMS, nodes=SERIES_NODES)
 FALLBACK_CHUNK = 1024  # entries per pass of the nested rule in gaussian_map's fallback (memory ~ 10 kB each)
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "terms", "outer", "inner", "chunk"))
+@functools.partial(jax.jit, static_argnames=("activation", "terms", "outer", "inner", "chunk", "same_rows"))
 def gaussian_map(
-    s1, s2, c, *, activation, terms=SERIES_TERMS, outer=OUTER_NODES, inner=INNER_NODES, chunk=FALLBACK_CHUNK
+    s1,
+    s2,
+    c,
+    *,
+    activation,
+    terms=SERIES_TERMS,
+    outer=OUTER_NODES,
+    inner=INNER_NODES,
+    chunk=FALLBACK_CHUNK,
+    same_rows=False,
 ):
     """The four expectations of one layer with the contract of the module docstring: the Hermite series
     (:func:`series_map`) where its bound vouches for ``TOLERANCE``; the entries it leaves gathered and
@@ -450,7 +457,7 @@ def gaussian_map(
         ``[-1, 1]`` (snapped to ``±1`` within rounding, see :func:`ntkbook.nngp.correlation`);
       activation: an elementwise callable (hashable: a static argument).
       terms: Hermite terms of the series; outer, inner: node counts of the nested rule; chunk: entries
-        per pass of the fallback.
+        per pass of the fallback; same_rows: ``s2`` equals ``s1`` (see :func:`series_map`).
 
     Returns:
       ``(E[σσ] (N1, N2), E[σ'σ'] (N1, N2), E[σ(u)²] (N1,), E[σ(v)²] (N2,))``.
@@ -459,7 +466,7 @@ def gaussian_map(
     ``outer inner`` evaluations of ``σ`` and ``σ'`` per entry the series leaves.
     """
     sigma, dsigma = activation, derivative(activation)
-    es, ed, var1, var2, unsure = series_map(s1, s2, c, activation=activation, terms=terms)
+    es, ed, var1, var2, unsure = series_map(s1, s2, c, activation=activation, terms=terms, same_rows=same_rows)
     n1, n2 = c.shape
     total = n1 * n2
     chunk = min(total, chunk)
