@@ -62,7 +62,7 @@ def infinite_width_kernels(
     elementwise pass over the Gram matrix (``ntkbook._fast``); quadrature with an accuracy contract
     (:mod:`ntkbook.quadrature`: relative error ``<= 1e-10`` at input variances ``1e-6 .. 1e6``, or a
     ``ValueError``; ``nan`` entries inside ``jax.jit``) for any other elementwise activation: a Hermite
-    series with a proven truncation bound (``O(N1 N2)`` work per layer), and a nested ``129²``-point rule
+    series with a proven truncation bound (``O(N1 N2)`` work per layer), and a nested ``257²``-point rule
     for the entries the bound leaves (large input scales with ``|c|`` near 1). The same
     recursion (:func:`ntkbook.nngp.kernel_recursion`) gives :func:`ntkbook.nngp.nngp_kernel`.
 

@@ -101,8 +101,10 @@ __all__ = [
 ]
 
 TOLERANCE = 1e-10  # the contract: relative error of each expectation (Cauchy-Schwarz scale)
-OUTER_NODES = 129  # 2^7 + 1: the even nodes (65) and every fourth (33) are the rules of step 2h and 4h
-INNER_NODES = 129
+OUTER_NODES = 257  # 2^8 + 1: the even nodes (129) and every fourth (65) are the rules of step 2h and 4h
+# (257 rather than 129: the fallback handles few entries, and 129 could not vouch for erf and gelu at some pairs of
+# large scales with |c| near 1, measured)
+INNER_NODES = 257
 Z_MAX = 8.5  # integrate |z| <= Z_MAX: the Gaussian mass beyond is 1.9e-17
 STRETCH = 2.0  # beyond |z - center| ≈ STRETCH the nodes are uniform, STRETCH h apart (measured: 2 beats 1 and 3)
 SERIES_TERMS = 256  # Hermite terms: tanh at unit scale needs ~128 on the diagonal (measured), 256 leaves room

@@ -5,8 +5,8 @@ For each page in the table of contents: HTTP 200; every equation typeset by Math
 loaded; no console error and no failed or off-machine request; internal links resolve; every check
 (``.ntkbook-check``) collapsed and at most 60 px tall at 1280 px; at a phone's 390 px nothing widens
 the page (wide equations and tables scroll inside their own box, book/_static/ntkbook.css). A separate
-one-page book stores a check whose text has ``$...$`` math and shows that MathJax typesets it. A
-full-page screenshot of each page goes to ``_build/screenshots/``.
+one-page book stores a check whose text has ``$...$`` math and shows that MathJax typesets it. With
+``NTKBOOK_SCREENSHOTS=1`` a full-page screenshot of each page goes to ``_build/screenshots/``.
 
 Uses Debian's Chromium through Playwright's ``executable_path`` (``playwright install`` cannot
 download a browser here). Without Chromium the test is skipped with a message saying what to install.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import threading
@@ -194,9 +195,10 @@ def check_page(browser, base, path, project_root):
         opened = repository_path(href, project_root)
         if opened is None or not (project_root / opened).is_file() or opened != f"{path}.ipynb":
             problems.append(f"launch link does not open {path}.ipynb of the repository: {href}")
-    shots = project_root / "_build" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / f"{path.replace('/', '_')}.png"), full_page=True)
+    if os.environ.get("NTKBOOK_SCREENSHOTS"):  # opt in: a full-page PNG of a long chapter takes seconds
+        shots = project_root / "_build" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"{path.replace('/', '_')}.png"), full_page=True)
     context.close()
     return problems, links, n_math
 

@@ -66,14 +66,10 @@ def _compare(got, ref, d, tol, k=3):
 
 
 def test_erf_by_quadrature_meets_the_contract_at_every_scale():
-    """erf forced through the quadrature, at standard deviations 1e-3, 1 and 1e3, against mpmath. At 1e3 its
-    derivative is a Gaussian spike of width 1e-3: the nested rule alone cannot vouch for it (nan), the
-    series' shared 1025-node grid resolves it."""
+    """erf forced through the quadrature, at standard deviations 1e-3, 1 and 1e3, against mpmath (at 1e3 its
+    derivative is a Gaussian spike of width 1e-3, which the fixed 64-node rule misses by 86%)."""
     ref, d = oracle_maps("erf")
     _compare(_map("erf", "quadrature"), ref, d, CONTRACT)
-    s = jnp.asarray(SCALES)
-    nested = quadrature.nested_map(s, s, jnp.asarray(CORR), activation=activations.get("erf"))
-    assert np.isnan(np.asarray(nested[1])[2, 0])
 
 
 def _erf_near_one():
@@ -94,11 +90,9 @@ def test_series_leaves_correlations_near_one_at_large_scale_to_the_nested_rule()
 
 
 @pytest.mark.parametrize("chunk", [2, quadrature.FALLBACK_CHUNK])
-def test_erf_fallback_matches_the_closed_form_or_refuses(chunk):
+def test_erf_fallback_matches_the_closed_form(chunk):
     """Series plus nested fallback against the erf closed form (an independent formula), |c| near 1 at
-    every scale; ``chunk=2`` makes the fallback loop run several passes. The nested rule cannot vouch for
-    erf's Gaussian-spike derivative at some pairs of large scales: those entries are nan (a refusal), and
-    every number returned is within the contract."""
+    every scale, mixed scales included; ``chunk=2`` makes the fallback loop run several passes."""
     s, c = _erf_near_one()
     erf = activations.get("erf")
     unsure = np.asarray(quadrature.series_map(s, s, c, activation=erf)[4])
@@ -108,11 +102,8 @@ def test_erf_fallback_matches_the_closed_form_or_refuses(chunk):
     dot_diag = np.asarray(nngp.kernel_map(jnp.diag(v), v, v, activation="erf").sigma_dot).diagonal()
     err_s = np.abs(np.asarray(es - ref.sigma)) / np.sqrt(np.outer(ref.var1, ref.var1))
     err_d = np.abs(np.asarray(ed - ref.sigma_dot)) / np.sqrt(np.outer(dot_diag, dot_diag))
-    answered = ~np.isnan(err_s) & ~np.isnan(err_d)
-    assert np.all(answered[~unsure])  # the series answers wherever its bound vouches
-    assert np.any(answered & unsure)  # and the fallback answers some entries the series left
-    assert np.max(np.where(answered, np.maximum(err_s, err_d), 0.0)) <= CONTRACT
-    assert np.all(np.isnan(np.asarray(es))[~answered])  # a refusal is nan in both, never a number
+    assert unsure.sum() >= 2  # the fallback is exercised
+    assert np.max(np.maximum(err_s, err_d)) <= CONTRACT  # nan fails this too
     np.testing.assert_allclose(var1, ref.var1, rtol=CONTRACT, atol=0)
 
 
