@@ -14,14 +14,14 @@ Where the rule's own error estimate cannot vouch for that, the entry is ``nan``:
 computation (``jax.jit``) the ``nan`` reaches the caller. Never a silent wrong answer.
 
 **The series** (:func:`series_map`, the fast path). Mehler's formula expands the expectation in the
-normalized Hermite polynomials ``h_k = He_k / sqrt(k!)``:
+normalized Hermite polynomials ``h_k = He_k / sqrt(k!)``::
 
     E[σ(s1 z1) σ(s2 z2)] = sum_k α_k(s1) α_k(s2) c^k,   α_k(s) = E[σ(s z) h_k(z)],   corr(z1, z2) = c,
 
 and the same for ``σ'``. The coefficients are one-dimensional integrals per row (a matrix product over
 one shared grid), the entries a polynomial in ``c`` (``2 N1 N2 K`` multiply-adds): ``K = SERIES_TERMS``.
 By Parseval ``sum_k α_k(s)² = E[σ(s z)²]``, so the tail of each row is known exactly,
-``T(s) = E[σ²] - sum_{k<K} α_k²``, and Cauchy--Schwarz bounds what the truncation leaves out:
+``T(s) = E[σ²] - sum_{k<K} α_k²``, and Cauchy--Schwarz bounds what the truncation leaves out::
 
     |sum_{k>=K} α_k(s1) α_k(s2) c^k| <= |c|^K sqrt(T(s1) T(s2)).
 
