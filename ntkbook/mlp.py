@@ -293,10 +293,14 @@ def apply(params: Params, x: jax.Array, *, activation: Any = "relu", beta: float
 
 
 def standard_apply(params: Params, x: jax.Array, *, activation: Any = "relu", beta: float = 0.0) -> jax.Array:
-    """The *standard parameterization* for comparison: ``Ã^(l+1) = w^(l)^T A^(l) + beta b^(l)``
-    (no ``1/sqrt(n_l)``), same shapes and conventions as :func:`apply`. With ``w ~ N(0, 1)`` its
-    pre-activation variance grows like ``n_l``; rescaling the initial ``w`` by ``n_l^{-1/2}`` gives
-    the same function as :func:`apply` at initialization.
+    """The forward pass of the *standard parameterization*: ``Ã^(l+1) = w^(l)^T A^(l) + beta b^(l)``
+    (no ``1/sqrt(n_l)``), same shapes and conventions as :func:`apply`.
+
+    The standard parameterization of the literature initializes ``w^(l)`` with variance ``1/n_l``: pass
+    such weights (``w / sqrt(n_l)`` of :func:`init`'s) and this is the same function as :func:`apply` at
+    initialization (the same forward law), with different gradients. With :func:`init`'s ``N(0, 1)``
+    weights as they are it is the *unscaled* network, whose pre-activation variance grows like ``n_l``
+    (chapter 7 compares the three).
     """
     _, x, sigma, beta = check_arguments(params, x, activation, beta)
     a = x
@@ -332,7 +336,9 @@ def second_moments(
 
     Args:
       key: PRNG key; configs: widths ``(n_0, ..., n_L)`` per network; xs: one input per network.
-      parameterization: ``"ntk"`` (:func:`apply`) or ``"standard"`` (:func:`standard_apply`).
+      parameterization: ``"ntk"`` (:func:`apply`) or ``"unscaled"`` (:func:`standard_apply` on the same
+        ``N(0, 1)`` draws: no ``1/sqrt(n_l)`` anywhere -- not the standard parameterization, which scales
+        the weights' initial variance).
 
     Returns:
       ``(estimates, stderrs)``, each of shape ``(len(configs),)``.
@@ -349,8 +355,15 @@ def second_moments(
         if x.shape != (ws[0],):
             raise ValueError(f"xs[{i}] must have shape ({ws[0]},), got {x.shape}")
         arrs.append(x)
-    if parameterization not in ("ntk", "standard"):
-        raise ValueError(f"parameterization must be 'ntk' or 'standard', got {parameterization!r}")
+    if parameterization not in ("ntk", "unscaled"):
+        raise ValueError(
+            f"parameterization must be 'ntk' or 'unscaled', got {parameterization!r}"
+            + (
+                " (N(0, 1) weights without 1/sqrt(n_l) are 'unscaled'; see mlp.standard_apply)"
+                if parameterization == "standard"
+                else ""
+            )
+        )
     samples = positive_int(samples, "samples", minimum=2)
     _act.get(activation, "activation")
     beta = positive_float(beta, "beta", allow_zero=True)
@@ -369,8 +382,8 @@ def second_moment(key, widths, x, **kwargs) -> tuple[float, float]:
 @functools.partial(jax.jit, static_argnums=(3, 4))
 def _squared_outputs(keys, xs, beta, cfgs, activation):
     """``mean_m f_m(x)^2`` per draw, for both parameterizations of the same draw: ``(C, samples, 2)``
-    (``[..., 0]``: :func:`apply`, ``[..., 1]``: :func:`standard_apply`). One compiled program serves
-    both parameterizations (most of its compilation is the random draws, not the networks)."""
+    (``[..., 0]``: :func:`apply`, ``[..., 1]``: :func:`standard_apply`, the unscaled network). One compiled
+    program serves both (most of its compilation is the random draws, not the networks)."""
 
     def one(kk, x, ws):
         p = init(kk, ws, dtype=x.dtype)

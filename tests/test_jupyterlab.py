@@ -6,6 +6,9 @@ for each the test asserts what a reader sees:
 * every equation typeset (KaTeX, by jupyterlab-myst): no "Undefined control sequence" (the book's macros are
   defined inside each notebook, see ``tools/notebook_preamble.py``), no KaTeX error, no raw ``$$``, ``\\begin{``
   or ``\\frac`` left in the rendered text, and ``\\N`` rendered as 𝒩 (KaTeX's own ``\\N`` is ℕ);
+* every citation readable: shown as the author--year link that ``tools/notebook_preamble.py`` stores (its text, in
+  source order), and no bare citation key, no ``{cite}`` role and no "Citation Not Found" (jupyterlab-myst 2.7 cannot
+  resolve roles: it has no bibliography) anywhere in the rendered markdown;
 * every stored output displayed (each code cell that stores outputs shows them, every stored PNG loaded);
 * the notebook not marked modified once it is connected to a kernel (the stored kernelspec and metadata are
   what JupyterLab writes), and the file on disk unchanged at the end;
@@ -35,6 +38,9 @@ from test_browser import CHROMIUM_ARGS, find_chromium
 pytestmark = pytest.mark.browser
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from notebook_preamble import CITE_LINK, CITE_ROLE, MACROS_CELL_ID, bibliography  # noqa: E402
+
 BOOK = ROOT / "book"
 CHAPTERS = sorted(p.name for p in BOOK.glob("*.ipynb"))
 TOKEN = "ntkbook-test"
@@ -143,6 +149,8 @@ OPEN_JS = """async ([path, kernelId]) => {
   await panel.sessionContext.ready;
   times.session = performance.now() - t0;
   const node = panel.node;
+  // A rendered markdown cell: jupyterlab-myst's widget (.myst), or JupyterLab's own renderer.
+  const MARKDOWN = '.jp-MarkdownCell .myst, .jp-MarkdownCell .jp-RenderedMarkdown';
   const deadline = Date.now() + 30000;
   let last = -1, stable = 0;
   // Rendered: every markdown cell with math shows typeset math (or a KaTeX error), and nothing changes for a while.
@@ -161,12 +169,17 @@ OPEN_JS = """async ([path, kernelId]) => {
   // The kernel's info (language_info) is what JupyterLab writes into the metadata once it is connected.
   await panel.sessionContext.session.kernel.info;
   times.settled = performance.now() - t0;
-  const prose = Array.from(node.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown, .jp-OutputArea-output'))
+  const prose = Array.from(node.querySelectorAll(`${MARKDOWN}, .jp-OutputArea-output`))
     .map(e => { const c = e.cloneNode(true);
                 c.querySelectorAll('pre, code, .katex, mjx-container, script, style').forEach(x => x.remove());
                 return c.innerText; }).join('\\n');
   const codeCells = panel.content.widgets.filter(c => c.model.type === 'code');
+  const rendered = Array.from(node.querySelectorAll(MARKDOWN)).filter((e, _, all) => !all.some(o => o !== e && o.contains(e)));
   return {
+    markdownText: rendered.map(e => e.innerText).join('\\n'),
+    citeLinks: rendered.flatMap(e => Array.from(e.querySelectorAll('a[href^="#cite:"]')))
+      .map(a => [a.getAttribute('href'), a.innerText]),
+    citeNotFound: node.querySelectorAll('[title="Citation Not Found"]').length,
     dirty: panel.context.model.dirty,
     text: node.innerText,
     prose,
@@ -215,6 +228,35 @@ def stored_outputs(path: pathlib.Path) -> list[list[dict]]:
     return [c.get("outputs", []) for c in nb["cells"] if c["cell_type"] == "code"]
 
 
+BIB_KEYS = sorted(bibliography())
+
+
+def citation_problems(info: dict, cells: list[dict]) -> list[str]:
+    """Every citation shown as its readable link, no bare key, no role (see the module's docstring)."""
+    problems = []
+    markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown" and c.get("id") != MACROS_CELL_ID]
+    roles = [m[0] for src in markdown for m in CITE_ROLE.finditer(src)]
+    if roles:
+        problems.append(f"citation roles stored, not readable links (run tools/notebook_preamble.py): {roles[:3]}")
+    unescape = lambda t: re.sub(r"\\(.)", r"\1", t)
+    want = [
+        (f"#cite:{m['kind']}:{m['keys']}", unescape(m[0][1 : m[0].index("](#cite:")]))
+        for src in markdown
+        for m in CITE_LINK.finditer(src)
+    ]
+    got = [tuple(x) for x in info["citeLinks"]]
+    if got != want:
+        missing = [w for w in want if w not in got]
+        problems.append(f"{len(want)} citations stored, {len(got)} shown as their link; not shown: {missing[:3]}")
+    if info["citeNotFound"]:
+        problems.append(f"{info['citeNotFound']} citations shown as a bare key (Citation Not Found)")
+    text = info["markdownText"]
+    bare = [k for k in BIB_KEYS if re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", text)]
+    if bare or "{cite" in text:
+        problems.append(f"bare citation keys or {{cite}} roles in the rendered text: {bare[:5]}")
+    return problems
+
+
 def check_chapter(page, book, name, timings, kernel) -> list[str]:
     info = page.evaluate(OPEN_JS, [name, kernel.get("id")])
     kernel["id"] = info["kernelId"]
@@ -238,6 +280,7 @@ def check_chapter(page, book, name, timings, kernel) -> list[str]:
             f"{info['katex']} typeset formulas; {len(info['untypeset'])} of {info['mathCells']} markdown cells"
             f" with math show none: {info['untypeset'][:3]}"
         )
+    problems += citation_problems(info, json.loads((book / name).read_text())["cells"])
     cells = json.loads((book / name).read_text())["cells"][1:]  # after the cell that defines the macros
     if (
         any(re.search(r"\\N(?![A-Za-z])", "".join(c["source"])) for c in cells if c["cell_type"] == "markdown")

@@ -144,6 +144,17 @@ def test_second_moment_matches_formula():
     x = jnp.linspace(-1, 1, 16)
     est, se = mlp.second_moment(jax.random.key(7), (16, 3), x, beta=0.4, samples=3000)
     assert abs(est - (float(x @ x) / 16 + 0.16)) < 5 * se
+    # the unscaled network (N(0, 1) weights, no 1/sqrt(n_0)): |x|² + β², n_0 times the first
+    est, se = mlp.second_moment(jax.random.key(7), (16, 3), x, beta=0.4, samples=3000, parameterization="unscaled")
+    assert abs(est - (float(x @ x) + 0.16)) < 5 * se
+
+
+def test_standard_apply_with_scaled_weights_is_apply():
+    """The standard parameterization (weights of variance 1/n_l) computes the NTK parameterization's function."""
+    p = mlp.init(jax.random.key(3), (4, 6, 2))
+    scaled = [dict(w=layer["w"] / jnp.sqrt(layer["w"].shape[0]), b=layer["b"]) for layer in p]
+    x = jax.random.normal(jax.random.key(4), (5, 4))
+    np.testing.assert_allclose(mlp.standard_apply(scaled, x, beta=0.3), mlp.apply(p, x, beta=0.3), rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -175,6 +186,11 @@ def test_second_moment_matches_formula():
             lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(3), parameterization="mup"),
             ValueError,
             "parameterization",
+        ),
+        (
+            lambda p: mlp.second_moment(jax.random.key(0), (3, 2), jnp.ones(3), parameterization="standard"),
+            ValueError,
+            "unscaled",
         ),
         (lambda p: mlp.check_widths((3,), "sizes"), ValueError, "sizes"),
         (lambda p: mlp.check_widths((3, 0)), ValueError, "widths[1]"),

@@ -1,7 +1,9 @@
 """Chapter 7 -- notation (``book/07-notation.ipynb``): the fully connected network in the NTK
 parameterization, checked against the source's entrywise recursion, its parameter count, its
-initialization, the pre-activation variances of the NTK and the standard parameterization, and the
-Lipschitz constants of the activations (exact, by SymPy).
+initialization, the pre-activation variances of the NTK parameterization and of an unscaled network
+(N(0, 1) weights, no ``1/sqrt(n_l)`` anywhere), the standard parameterization of the literature (weights
+of variance ``1/n_l``: the NTK parameterization's forward law, another NTK), and the Lipschitz constants of
+the activations (exact, by SymPy).
 
 The library is :mod:`ntkbook.mlp`; this module holds the chapter's studies and its claims (the
 ``check_*`` functions).
@@ -22,13 +24,13 @@ from ..claims import (
     check_close,
     check_definitional,
     check_monte_carlo,
-    check_slope,
     check_symbolic,
     claim,
     rounding,
 )
-from ..mlp import apply, forward, init, num_params, second_moments, standard_apply, standard_normal
+from ..mlp import apply, forward, init, init_batch, num_params, second_moments, standard_apply, standard_normal
 from ..validate import positive_int
+from .c04_taylor import rate_checks
 
 CHAPTER = "07-notation"
 
@@ -45,6 +47,11 @@ __all__ = [
     "check_lipschitz_derivative_bound",
     "check_num_params",
     "check_standard_equivalence",
+    "check_standard_parameterization_forward_law",
+    "check_standard_parameterization_ntk",
+    "NTK_WIDTHS",
+    "ntk_at_init",
+    "forward_moments",
     "elementwise_reference",
     "first_layer_variances",
     "hidden_layer_variances",
@@ -252,11 +259,21 @@ def check_init_standard_normal():
 WIDTHS = (4, 16, 64, 256)
 
 
+def _library_name(parameterization: str) -> str:
+    """``"ntk"`` or ``"unscaled"`` (N(0, 1) weights without ``1/sqrt(n_l)``; the standard parameterization
+    of the literature scales its weights' variance instead), as ``mlp.second_moments`` names them."""
+    if parameterization not in ("ntk", "unscaled"):
+        raise ValueError(f"parameterization must be 'ntk' or 'unscaled', got {parameterization!r}")
+    return parameterization
+
+
 @functools.cache
 def first_layer_variances(parameterization: str, beta: float) -> np.ndarray:
     """Rows ``(estimate, stderr, exact)`` of ``E[Ã^(1)_m(x)^2]`` for input widths ``WIDTHS``
-    (networks ``(n_0, 2)``, 2000 draws, one fixed x per width): ``|x|^2/n_0 + beta^2`` (NTK) or
-    ``|x|^2 + beta^2`` (standard)."""
+    (networks ``(n_0, 2)``, 2000 draws, one fixed x per width): ``|x|^2/n_0 + beta^2`` (``"ntk"``) or
+    ``|x|^2 + beta^2`` (``"unscaled"``: N(0, 1) weights without the factor, the library's
+    ``mlp.standard_apply``)."""
+    parameterization = _library_name(parameterization)
     xs = [standard_normal(jax.random.fold_in(jax.random.key(5), i), (n0,)) for i, n0 in enumerate(WIDTHS)]
     key = jax.random.key(100 if parameterization == "ntk" else 150)
     est, se = second_moments(
@@ -271,8 +288,9 @@ def first_layer_variances(parameterization: str, beta: float) -> np.ndarray:
 @functools.cache
 def hidden_layer_variances(parameterization: str, beta: float) -> np.ndarray:
     """Rows ``(estimate, stderr, exact)`` of ``E[f(x)^2]`` for ReLU networks ``(8, n, 1)``, hidden
-    widths ``n`` in ``WIDTHS``, 1000 draws: ``(|x|^2/8 + beta^2)/2 + beta^2`` (NTK) or
-    ``n (|x|^2 + beta^2)/2 + beta^2`` (standard)."""
+    widths ``n`` in ``WIDTHS``, 1000 draws: ``(|x|^2/8 + beta^2)/2 + beta^2`` (``"ntk"``) or
+    ``n (|x|^2 + beta^2)/2 + beta^2`` (``"unscaled"``)."""
+    parameterization = _library_name(parameterization)
     x = standard_normal(jax.random.key(6), (8,))
     sq = float(x @ x)
     key = jax.random.key(200 if parameterization == "ntk" else 250)
@@ -298,7 +316,7 @@ def hidden_layer_variances(parameterization: str, beta: float) -> np.ndarray:
 def check_first_layer_variance():
     beta = 0.5
     ntk_ = first_layer_variances("ntk", beta)
-    sp_ = first_layer_variances("standard", beta)
+    sp_ = first_layer_variances("unscaled", beta)
     return [
         check_monte_carlo(
             f"NTK: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2/n_0 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 outputs",
@@ -307,7 +325,8 @@ def check_first_layer_variance():
             ntk_[:, 1],
         ),
         check_monte_carlo(
-            f"standard: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 outputs",
+            f"unscaled N(0,1) weights: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 "
+            "outputs",
             sp_[:, 0],
             sp_[:, 2],
             sp_[:, 1],
@@ -318,14 +337,13 @@ def check_first_layer_variance():
 @claim(
     CHAPTER,
     "Through a ReLU layer the output variance is O(1) in the width under the NTK parameterization "
-    "and grows like the width under the standard one",
+    "and grows like the width with unscaled N(0, 1) weights",
     equation="eq-var-hidden",
 )
 def check_hidden_layer_variance():
-    beta = 0.0  # so that the standard parameterization's variance is exactly proportional to n
+    beta = 0.0  # so that the unscaled network's variance is exactly proportional to n
     ntk_ = hidden_layer_variances("ntk", beta)
-    sp_ = hidden_layer_variances("standard", beta)
-    n = np.array(WIDTHS, dtype=float)
+    sp_ = hidden_layer_variances("unscaled", beta)
     return [
         check_monte_carlo(
             f"NTK: Monte Carlo E[f(x)^2] vs (|x|^2/n_0 + beta^2)/2 + beta^2 for hidden widths {WIDTHS}",
@@ -334,28 +352,164 @@ def check_hidden_layer_variance():
             ntk_[:, 1],
         ),
         check_monte_carlo(
-            "standard: Monte Carlo E[f(x)^2] vs n (|x|^2 + beta^2)/2 + beta^2", sp_[:, 0], sp_[:, 2], sp_[:, 1]
-        ),
-        # relative standard error of each estimate ~ 4.5% (1000 draws) -> slope standard error ~ 0.015; 0.075 = 5 of those
-        check_slope("NTK: log-log slope of the output variance vs hidden width is 0", n, ntk_[:, 0], 0.0, atol=0.075),
-        check_slope(
-            "standard: log-log slope of the output variance vs hidden width is 1", n, sp_[:, 0], 1.0, atol=0.075
+            "unscaled: Monte Carlo E[f(x)^2] vs n (|x|^2 + beta^2)/2 + beta^2", sp_[:, 0], sp_[:, 2], sp_[:, 1]
         ),
     ]
 
 
-@claim(CHAPTER, "The standard parameterization with w^(l) scaled by n_l^(-1/2) is the same function")
+@claim(CHAPTER, "Unscaled weights multiplied by n_l^(-1/2) give the NTK-parameterized network: the same function")
 def check_standard_equivalence():
     ws = (5, 32, 16, 3)
     params = init(jax.random.key(7), ws)
     scaled = [{"w": p["w"] / np.sqrt(p["w"].shape[0]), "b": p["b"]} for p in params]
     xs = standard_normal(jax.random.key(8), (6, ws[0]))
     return check_close(
-        "apply(params) vs standard_apply(w / sqrt(n_l)) on 6 inputs, tanh, beta = 0.3",
+        "apply(params) vs the unscaled network (standard_apply) of w / sqrt(n_l) on 6 inputs, tanh, beta = 0.3",
         apply(params, xs, activation="tanh", beta=0.3),
         standard_apply(scaled, xs, activation="tanh", beta=0.3),
         atol=rounding(stages=10),
     )
+
+
+# --------------------------------------------------------------------------- the standard parameterization
+
+# Two-layer ReLU networks (8, n, 1), beta = 0.5, for the NTK at initialization: widths over 2.4 decades, 64
+# independent draws at each (key 300 folded with the width).
+NTK_WIDTHS = (16, 64, 256, 1024, 4096)
+_NTK_DRAWS = 64
+_NTK_BETA = 0.5
+
+
+def _as_standard(params: list, beta: float) -> list:
+    """The standard-parameterization parameters of the same network: ``w^(l) / sqrt(n_l)`` (variance ``1/n_l``) and
+    ``beta b^(l)`` (variance ``beta^2``), for ``standard_apply(..., beta=1)``."""
+    return [{"w": p["w"] / np.sqrt(p["w"].shape[0]), "b": beta * p["b"]} for p in params]
+
+
+def _ntk_pair(params, x, beta):
+    """``Θ(x, x) = ||∇_θ f(x)||²`` of one network in both parameterizations: gradients with respect to the NTK
+    parameters ``(w, b)`` and to the standard ones ``(w / sqrt(n_l), beta b)`` of the same function."""
+    g_ntk = jax.grad(lambda p: apply(p, x, activation="relu", beta=beta)[0])(params)
+    g_sp = jax.grad(lambda p: standard_apply(p, x, activation="relu", beta=1.0)[0])(_as_standard(params, beta))
+    sq = lambda g: sum(jnp.sum(leaf**2) for leaf in jax.tree_util.tree_leaves(g))  # noqa: E731
+    return jnp.stack([sq(g_ntk), sq(g_sp)])
+
+
+@functools.cache
+def ntk_at_init() -> dict:
+    """``Θ(x, x)`` at initialization of ReLU networks ``(8, n, 1)``, ``beta = 0.5``, for the hidden widths
+    ``NTK_WIDTHS``: ``{"widths": (W,), "ntk": (W, draws), "standard": (W, draws), "exact_ntk": (W,),
+    "exact_standard": (W,)}``, each draw a fresh network (key 300 folded with the width, ``vmap``), both columns
+    from the same draw. Exact expectations (ReLU, ``q = |x|²/n_0 + beta²``): NTK ``q/2 + |x|²/(2 n_0) + 3 beta²/2``;
+    standard ``n q/2 + |x|²/2 + 3/2`` (``n`` terms ``relu(z_i)²`` from the output weights).
+    """
+    x = standard_normal(jax.random.key(301), (8,))
+    run = jax.jit(jax.vmap(_ntk_pair, in_axes=(0, None, None)))
+    rows = []
+    for n in NTK_WIDTHS:
+        keys = jax.random.split(jax.random.fold_in(jax.random.key(300), n), _NTK_DRAWS)
+        rows.append(np.asarray(run(init_batch(keys, (8, n, 1)), x, _NTK_BETA)))
+    vals = np.stack(rows)  # (W, draws, 2)
+    sq, n0, b2 = float(x @ x), 8.0, _NTK_BETA**2
+    q = sq / n0 + b2
+    n = np.array(NTK_WIDTHS, dtype=float)
+    return {
+        "widths": n,
+        "ntk": vals[:, :, 0],
+        "standard": vals[:, :, 1],
+        "exact_ntk": np.full_like(n, q / 2 + sq / (2 * n0) + 1.5 * b2),
+        "exact_standard": n * q / 2 + sq / 2 + 1.5,
+    }
+
+
+_LAW_DRAWS = 4000
+_LAW_WIDTHS = (8, 32, 32, 1)
+
+
+@functools.cache
+def forward_moments() -> dict:
+    """Moments of the outputs of tanh networks ``(8, 32, 32, 1)``, ``beta = 0.5``, at two inputs, over
+    ``4000`` independent draws in each parameterization (independent keys 310 and 311): the NTK
+    parameterization (``N(0, 1)`` weights, ``1/sqrt(n_l)`` in the layer, ``beta b``) and the standard one
+    (weights ``N(0, 1/n_l)``, biases ``N(0, beta²)``, no factor). Rows ``E f(x)², E f(x) f(x'), E f(x)⁴``;
+    ``{"ntk": (est, se), "standard": (est, se)}``."""
+    xs = standard_normal(jax.random.key(312), (2, 8))
+
+    def stats(f):  # (2,) outputs -> the three statistics of one draw
+        return jnp.stack([f[0] ** 2, f[0] * f[1], f[0] ** 4])
+
+    def ntk_draw(p):
+        return stats(apply(p, xs, activation="tanh", beta=0.5)[:, 0])
+
+    def sp_draw(p):
+        # p holds N(0, 1) numbers: w / sqrt(n_l) ~ N(0, 1/n_l) and 0.5 b ~ N(0, 0.25), the standard draws.
+        return stats(standard_apply(_as_standard(p, 0.5), xs, activation="tanh", beta=1.0)[:, 0])
+
+    out = {}
+    for name, draw, key in (("ntk", ntk_draw, 310), ("standard", sp_draw, 311)):
+        keys = jax.random.split(jax.random.key(key), _LAW_DRAWS)
+        v = np.asarray(jax.jit(jax.vmap(lambda k, draw=draw: draw(init(k, _LAW_WIDTHS))))(keys))
+        out[name] = (v.mean(0), v.std(0, ddof=1) / np.sqrt(_LAW_DRAWS))
+    return out
+
+
+@claim(
+    CHAPTER,
+    "The standard parameterization (weights N(0, 1/n_l), biases N(0, beta^2), no 1/sqrt(n_l) in the layer) has "
+    "the NTK parameterization's forward law",
+    equation="eq-standard-param",
+)
+def check_standard_parameterization_forward_law():
+    m = forward_moments()
+    (a, sa), (b, sb) = m["standard"], m["ntk"]
+    return check_monte_carlo(
+        f"standard vs NTK parameterization, tanh {_LAW_WIDTHS}, beta = 0.5, {_LAW_DRAWS} independent draws each: "
+        "E f(x)^2, E f(x) f(x'), E f(x)^4",
+        a,
+        b,
+        np.sqrt(sa**2 + sb**2),
+        detail="two-sample standard errors",
+    )
+
+
+@claim(
+    CHAPTER,
+    "The two parameterizations have different NTKs: Θ(x, x) = O(1) in the NTK parameterization, ~ n/2 (|x|^2/n_0 + "
+    "beta^2) in the standard one",
+    equation="eq-standard-ntk",
+)
+def check_standard_parameterization_ntk():
+    d = ntk_at_init()
+    n = d["widths"]
+    span = f"ReLU (8, n, 1), n = {int(n[0])}..{int(n[-1])}, {_NTK_DRAWS} independent draws each"
+    se = lambda v: v.std(1, ddof=1) / np.sqrt(v.shape[1])  # noqa: E731
+    return [
+        check_monte_carlo(
+            f"NTK parameterization: mean Θ(x, x) vs q/2 + |x|^2/(2 n_0) + 3 beta^2/2, {span}",
+            d["ntk"].mean(1),
+            d["exact_ntk"],
+            se(d["ntk"]),
+        ),
+        check_monte_carlo(
+            "standard parameterization: mean Θ(x, x) vs n q/2 + |x|^2/2 + 3/2",
+            d["standard"].mean(1),
+            d["exact_standard"],
+            se(d["standard"]),
+        ),
+        *rate_checks(
+            "NTK parameterization: Θ(x, x) vs n", n, d["ntk"], 0.0, next_order=-0.5, alternative=1.0, variable="n"
+        ),
+        *rate_checks(
+            "standard parameterization: Θ(x, x) vs n",
+            n,
+            d["standard"],
+            1.0,
+            next_order=-1.0,
+            alternative=0.0,
+            variable="n",
+            detail="next order: the width-independent |x|^2/2 + 3/2",
+        ),
+    ]
 
 
 _LIPSCHITZ_NAMES = ("identity", "relu", "erf", "tanh", "sigmoid", "gelu")

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import activations as _act
 from .. import nngp
-from ..claims import check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding
+from ..claims import check_bound, check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding, shown
 from ..nngp import (
     CLOSED_FORMS,
     draw_networks,
@@ -41,9 +41,12 @@ CHAPTER = "09-nngp"
 __all__ = [
     "CHAPTER",
     "FIGURE_NODES",
+    "KS_BATCHES",
     "RATE_SEEDS",
     "RATE_WIDTHS",
     "RELU_NODES",
+    "UNIT_SEEDS",
+    "UNIT_WIDTHS",
     "chapter_inputs",
     "check_closed_forms_monte_carlo",
     "check_conditional_covariance_given_lower",
@@ -56,6 +59,7 @@ __all__ = [
     "check_lambda_index_source",
     "check_next_variance",
     "check_next_variance_source",
+    "check_normality_with_width",
     "check_output_covariance",
     "check_price_theorem",
     "check_quadrature_relu_rate",
@@ -65,7 +69,12 @@ __all__ = [
     "check_second_moment_source",
     "check_sigma1",
     "check_sigma1_source_line",
+    "check_units_independent_source",
+    "check_units_uncorrelated_not_independent",
+    "ks_distances",
     "quadrature_errors",
+    "relu_hat_variance",
+    "standardized_outputs",
     "width_study",
 ]
 
@@ -265,7 +274,7 @@ def check_second_moment():
     identity_second = sp.integrate(u**2 * pdf, (u, -sp.oo, sp.oo))
     relu_second = sp.integrate(u**2 * pdf, (u, 0, sp.oo))
     v = jnp.array([0.3, 1.0, 2.5])
-    relu = kernel_map(jnp.diag(v), v, v, activation="relu")
+    relu = _closed_form(jnp.diag(v), v, v, activation="relu")
     quad = kernel_map(jnp.diag(v), v, v, activation="relu", method="hermite", nodes=8)
     return [
         check_symbolic("identity: E[u²] = s² (the source's formula holds here)", identity_second, s**2),
@@ -449,6 +458,156 @@ def check_gp_statement_as_written():
     ]
 
 
+UNIT_WIDTHS = (4, 64)
+UNIT_SEEDS = 20_000
+
+
+def _unit_pairs(width: int) -> np.ndarray:
+    """Two units ``(Ã_1^(2)(x_0), Ã_2^(2)(x_0))`` of the layer after a hidden layer of ``width`` ReLU units
+    (β = 0.1), from ``UNIT_SEEDS`` independent networks (explicit key ``300 + width``): ``(S, 2)``. At ``l = 1`` the
+    premise of source line 189 holds exactly: the ``Ã_i^(1)(x_0)`` are i.i.d. ``N(0, Σ^(1)(x_0, x_0))`` at every
+    width."""
+    out, _ = _networks(2, width, 2, UNIT_SEEDS, 300 + width)
+    return out[:, 0, :]
+
+
+def relu_hat_variance(s: Any, width: Any) -> Any:
+    """``Var(Σ̂(x, x))`` for one ReLU hidden layer of ``width`` units with i.i.d. ``N(0, s)`` pre-activations,
+    ``Σ̂ = (1/n) Σ_i relu(u_i)² + β²``: ``(E[relu(u)⁴] - E[relu(u)²]²)/n = (3s²/2 - s²/4)/n = 5s²/(4n)``
+    (sympy derives the moments in :func:`check_units_uncorrelated_not_independent`)."""
+    return 5 * s**2 / (4 * width)
+
+
+@claim(
+    CHAPTER,
+    "As written, the units Ã_1^(l+1), ..., Ã_n^(l+1) are i.i.d.: at finite width their squares are correlated",
+    equation="eq-unit-dependence",
+    source_holds=False,
+    where="Connection with Gaussian processes, step (2), 'Note that ... are still i.i.d.' (source line 189)",
+    source_says="Note that Ã_1^(l+1)(x), ..., Ã_{n_{l+1}}^(l+1)(x) are still i.i.d.",
+    truth="at finite n_l the units are identically distributed and uncorrelated but not independent: given the "
+    "layer below they are i.i.d. N(0, Σ̂), and the shared random Σ̂ makes Cov((Ã_1)², (Ã_2)²) = Var(Σ̂) > 0; "
+    "independent only in the limit n_l -> ∞",
+)
+def check_units_independent_source():
+    # Independence implies E[g(Ã_1) h(Ã_2)] = E[g(Ã_1)] E[h(Ã_2)] for every g, h: with g = h = square, a covariance
+    # of 0, whatever the units' law (Gaussian or not), so the check tests independence alone.
+    n = UNIT_WIDTHS[0]
+    a = _unit_pairs(n)
+    prod = (a[:, 0] ** 2 - (a[:, 0] ** 2).mean()) * (a[:, 1] ** 2 - (a[:, 1] ** 2).mean())
+    return check_monte_carlo(
+        f"Cov(Ã_1², Ã_2²) at x_0 over {UNIT_SEEDS} networks with n_1 = {n} hidden ReLU units vs 0 (independent units)",
+        np.array(prod.mean()),
+        np.array(0.0),
+        np.array(prod.std(ddof=1) / math.sqrt(prod.shape[0])),
+        expect=False,
+    )
+
+
+KS_BATCHES = 20
+
+
+def standardized_outputs(width: int) -> np.ndarray:
+    """``f_1(x_0) / sqrt(Σ^(2)(x_0, x_0))`` of the ``UNIT_SEEDS`` depth-2 ReLU networks with ``width`` hidden units of
+    :func:`_unit_pairs` (explicit key ``300 + width``): ``(UNIT_SEEDS,)``, in network order. In the NNGP limit
+    ``N(0, 1)``; at every width its variance is exactly 1 (``E[Σ̂] = Σ^(2)`` for one hidden layer)."""
+    s = float(nngp_kernel(chapter_inputs()[:1], depth=2, activation="relu", beta=_BETA)[0, 0])
+    return _unit_pairs(width)[:, 0] / math.sqrt(s)
+
+
+def ks_distances(z: np.ndarray, batches: int = KS_BATCHES) -> np.ndarray:
+    """The Kolmogorov–Smirnov distance ``sup_t |F̂(t) - Φ(t)|`` between the empirical law of each of ``batches``
+    consecutive equal batches of the sample ``z`` and ``N(0, 1)``: ``(batches,)``. Independent batches give a mean
+    distance with a standard error."""
+    from scipy.special import ndtr
+
+    u = np.sort(ndtr(np.asarray(z).reshape(batches, -1)), axis=1)
+    m = u.shape[1]
+    i = np.arange(1, m + 1)
+    return np.maximum((i / m - u).max(1), (u - (i - 1) / m).max(1))
+
+
+def _falls(what: str, larger: np.ndarray, smaller: np.ndarray, sigmas: float = 5.0) -> Any:
+    """A check that the mean of ``larger`` exceeds the mean of ``smaller`` (independent samples) by at least
+    ``sigmas`` standard errors of the difference: the measured ``sigmas · SE / difference`` must be at most 1."""
+    diff = float(larger.mean() - smaller.mean())
+    se = math.hypot(larger.std(ddof=1) / math.sqrt(larger.size), smaller.std(ddof=1) / math.sqrt(smaller.size))
+    z = diff / se
+    return check_bound(
+        what + f": {sigmas:g} SE / difference (< 1: larger at z >= {sigmas:g})",
+        sigmas * se / diff if diff > 0 else math.inf,
+        1.0,
+        detail=f"z = {shown(z, 1e-6 * abs(z), 2, 'g')}",
+    )
+
+
+@claim(
+    CHAPTER,
+    "The law of a network's output approaches the normal law $N(0, \\Sigma^{(L)}(x, x))$ as the width grows: its "
+    "Kolmogorov–Smirnov distance from it falls",
+    equation="eq-kurtosis",
+)
+def check_normality_with_width():
+    n_small, n_large = UNIT_WIDTHS
+    d_small, d_large = (ks_distances(standardized_outputs(n)) for n in UNIT_WIDTHS)
+    # the distance a sample of the same size from the normal law itself has (the floor of the statistic)
+    d_normal = ks_distances(np.asarray(jax.random.normal(jax.random.key(310), (UNIT_SEEDS,))))
+    m = UNIT_SEEDS // KS_BATCHES
+    return [
+        _falls(
+            f"depth-2 ReLU networks, $f_1(x_0)/\\sqrt{{\\Sigma^{{(2)}}(x_0, x_0)}}$, mean KS distance from $N(0, 1)$ over "
+            f"{KS_BATCHES} batches of {m} networks: width {n_small} vs {KS_BATCHES} batches of {m} exact normal draws",
+            d_small,
+            d_normal,
+        ),
+        _falls(
+            f"the same mean KS distance: width {n_small} vs width {n_large} (it falls with width)",
+            d_small,
+            d_large,
+        ),
+    ]
+
+
+@claim(
+    CHAPTER,
+    "At finite width the units are uncorrelated, E[Ã_1 Ã_2] = 0, but dependent: Cov(Ã_1², Ã_2²) = Var(Σ̂) = 5s²/(4n) "
+    "for ReLU",
+    equation="eq-unit-dependence",
+)
+def check_units_uncorrelated_not_independent():
+    import sympy as sp
+
+    u = sp.symbols("u", real=True)
+    s = sp.symbols("s", positive=True)
+    density = sp.exp(-(u**2) / (2 * s)) / sp.sqrt(2 * sp.pi * s)
+    m2 = sp.integrate(u**2 * density, (u, 0, sp.oo))  # E[relu(u)²]
+    m4 = sp.integrate(u**4 * density, (u, 0, sp.oo))  # E[relu(u)⁴]
+    s0 = float(nngp_kernel(chapter_inputs()[:1], depth=1, beta=_BETA)[0, 0])  # Σ^(1)(x_0, x_0)
+    out = [
+        check_symbolic("sympy: Var(relu(u)²) = E[relu⁴] - E[relu²]² for u ~ N(0, s) vs 5s²/4", m4 - m2**2, 5 * s**2 / 4)
+    ]
+    for n in UNIT_WIDTHS:
+        a = _unit_pairs(n)
+        cross = a[:, 0] * a[:, 1]
+        prod = (a[:, 0] ** 2 - (a[:, 0] ** 2).mean()) * (a[:, 1] ** 2 - (a[:, 1] ** 2).mean())
+        se = lambda v: np.array(v.std(ddof=1) / math.sqrt(v.shape[0]))  # noqa: E731
+        out += [
+            check_monte_carlo(
+                f"n_1 = {n}: E[Ã_1 Ã_2] at x_0 over {UNIT_SEEDS} networks vs 0 (uncorrelated)",
+                np.array(cross.mean()),
+                np.array(0.0),
+                se(cross),
+            ),
+            check_monte_carlo(
+                f"n_1 = {n}: Cov(Ã_1², Ã_2²) vs Var(Σ̂) = 5s²/(4n_1), s = Σ^(1)(x_0, x_0)",
+                np.array(prod.mean()),
+                np.array(relu_hat_variance(s0, n)),
+                se(prod),
+            ),
+        ]
+    return out
+
+
 @claim(
     CHAPTER,
     "The conditional covariance has mean Σ^(l+1) (one hidden layer, any width)",
@@ -561,6 +720,13 @@ def check_kurtosis_identity():
 _CASES = np.array([[1.0, 1.0, 0.6], [0.5, 2.0, -0.7], [1.5, 0.8, 0.05], [0.3, 0.3, -0.29]])
 
 
+@functools.partial(jax.jit, static_argnames=("activation",))
+def _closed_form(cov, v1, v2, *, activation):
+    # kernel_map's closed form in one compilation per activation and shape (run op by op, it compiles each of its
+    # operations)
+    return kernel_map(cov, v1, v2, activation=activation)
+
+
 def _case_arrays():
     v1 = jnp.asarray(_CASES[:, 0])
     v2 = jnp.asarray(_CASES[:, 1])
@@ -574,7 +740,7 @@ def check_closed_forms_monte_carlo():
     cov, v1, v2 = _case_arrays()
     z = jax.random.normal(jax.random.key(200), (400_000, 2))
     for act in CLOSED_FORMS:
-        m = kernel_map(cov, v1, v2, activation=act)
+        m = _closed_form(cov, v1, v2, activation=act)
         mc = monte_carlo_kernel(z, _CASES, activation=act)
         est = np.concatenate([mc["sigma"], mc["sigma_dot"]])
         exp_ = np.concatenate([np.diagonal(np.asarray(m.sigma)), np.diagonal(np.asarray(m.sigma_dot))])
@@ -593,7 +759,7 @@ def quadrature_errors(activation: Any, node_counts: tuple, *, reduce: str = "max
     padded with zero-weight nodes to the largest count, so all counts share one compilation."""
     red = {"max": np.max, "mean": np.mean}[reduce]
     cov, v1, v2 = _case_arrays()
-    exact = kernel_map(cov, v1, v2, activation=activation)
+    exact = _closed_form(cov, v1, v2, activation=activation)
     top = max(nngp.check_nodes(int(n)) for n in node_counts)
     es, ed = [], []
     idx = np.arange(len(_CASES))
@@ -674,7 +840,7 @@ def check_relu_exact_cases():
     x = jax.random.normal(key, (1, 5))
     pts = jnp.concatenate([x, 3 * x, -2 * x, jnp.zeros_like(x)])  # x, parallel, anti-parallel, zero
     cov, v1, v2 = input_covariance(pts)
-    m = kernel_map(cov, v1, v2, activation="relu")
+    m = _closed_form(cov, v1, v2, activation="relu")
     v = np.asarray(v1)
     s = np.sqrt(np.outer(v, v))
     # exact values: θ = 0 for (x, 3x), θ = π for (x, -2x); zero norm gives 0
@@ -685,8 +851,8 @@ def check_relu_exact_cases():
     # gradients: at the degenerate inputs and at generic ones (y), in one input set
     y = jax.random.normal(jax.random.key(301), (3, 5))
     allp = jnp.concatenate([pts, y])
-    fsum = lambda p: jnp.sum(nngp_kernel(p, depth=3))  # noqa: E731
-    grads = jax.grad(fsum)(allp)
+    fsum = jax.jit(lambda p: jnp.sum(nngp_kernel(p, depth=3)))  # one compilation each for it and its gradient
+    grads = jax.jit(jax.grad(fsum))(allp)
     h = 1e-3  # truncation (~h²) dominates rounding (~eps/h = 2e-13): stable printed digits
     e = jnp.zeros_like(allp).at[5, 2].set(h)
     fd = (fsum(allp + e) - fsum(allp - e)) / (2 * h)
@@ -737,12 +903,12 @@ def check_price_theorem():
     cov, v1, v2 = _case_arrays()
     out = []
     for act in CLOSED_FORMS:
-        d = jax.grad(lambda c: jnp.sum(jnp.diagonal(kernel_map(c, v1, v2, activation=act).sigma)))(cov)
+        d = jax.grad(lambda c: jnp.sum(jnp.diagonal(_closed_form(c, v1, v2, activation=act).sigma)))(cov)
         out.append(
             check_close(
                 f"{act}: d E[σσ]/d cov vs E[σ'σ']",
                 jnp.diagonal(d),
-                jnp.diagonal(kernel_map(cov, v1, v2, activation=act).sigma_dot),
+                jnp.diagonal(_closed_form(cov, v1, v2, activation=act).sigma_dot),
                 atol=rounding(),
                 detail="rounding",
             )

@@ -471,7 +471,12 @@ ENTRIES: tuple[Entry, ...] = (
             "07-notation/first_layer_variance",
             "07-notation/hidden_layer_variance",
             "07-notation/standard_equivalence",
+            "07-notation/standard_parameterization_forward_law",
+            "07-notation/standard_parameterization_ntk",
         ],
+        r"""Against $\mathcal{N}(0, 1)$ weights without the factor. The standard parameterization of the
+        literature draws the weights with variance $1/n_l$ instead: the same forward law, but an NTK that grows
+        like the width; the factor matters for the gradients, not for the forward pass.""",
     ),
     _prose(
         115,
@@ -567,12 +572,24 @@ ENTRIES: tuple[Entry, ...] = (
         converge to a global minimum when trained to minimize an empirical loss.""",
         "condition",
         r"""Gradient flow on the squared loss drives the training error to zero when the limiting NTK is positive
-        definite on the training inputs (Jacot et al. show it for inputs on the sphere and a non-polynomial
-        $\sigma$); the source neither states this condition nor proves convergence.""",
-        ["02-odes/eigen_directions", "11-linearized-models/flow_closed_form"],
-        note=r"""Along a null direction of $K_{\infty}$ the residual does not move (02-odes/eigen_directions).""",
-        no_check=r"""no proof is given to check; a chapter could show a singular $K_{\infty}$ (two equal inputs
-        with different labels) that leaves a constant residual.""",
+        definite on the training inputs (Jacot et al. show it for inputs on the sphere, a non-polynomial
+        $\sigma$, depth $L \geq 2$ and a bias $\beta > 0$); the source neither states this condition nor proves
+        convergence.""",
+        [
+            "10-deterministic-ntk/global_minimum_as_written",
+            "10-deterministic-ntk/convergence_needs_pd",
+            "10-deterministic-ntk/kinf_positive_definite",
+            "02-odes/eigen_directions",
+            "11-linearized-models/flow_closed_form",
+        ],
+        note=r"""Read as the source reads it later: $f \rightarrow \mathcal{Y}$ in its closed form (line 309) and
+        "the loss has been minimized to zero" (line 317). With the kernel frozen at $K_{\infty}$ the residual tends
+        to its projection on the null space of $K_{\infty}$: zero for every labelling if and only if
+        $\lambda_{\min}(K_{\infty}) > 0$. On 40 points of the circle erf without a bias (rank at most 20) and the
+        identity (rank 3) leave $1/\sqrt{2}$ of the residual of $y = \sin\varphi + \cos 2\varphi$; ReLU with
+        $\beta > 0$ at depth 3 is positive definite and the residual goes to $0$. A null direction of $K_{\infty}$
+        is one no network of the architecture can move its outputs along, so the flow still reaches the least loss
+        the architecture allows.""",
     ),
     # --- Connection with Gaussian processes -----------------------------------------------------------------------
     _wrong(
@@ -738,17 +755,28 @@ ENTRIES: tuple[Entry, ...] = (
         r"""At finite $n_l$ the units $\tilde{A}_1^{(l+1)}, \dots, \tilde{A}_{n_{l+1}}^{(l+1)}$ are identically
         distributed and uncorrelated but not independent (they share the random layer
         $\sigma(\tilde{A}^{(l)})$); they are independent only in the limit $n_l \rightarrow \infty$.""",
-        ["09-nngp/kurtosis_identity"],
-        note=r"""The same holds for the premise that $\{\tilde{A}_i^{(l)}\}$ are i.i.d.: only as
-        $n_{l-1} \rightarrow \infty$.""",
-        no_check=r"""not yet executable: a chapter should check $\mathrm{Cov}\big((\tilde{A}_1^{(l+1)})^2,
-        (\tilde{A}_2^{(l+1)})^2\big) = \mathrm{Var}(\hat{\Sigma}) > 0$ at finite width (as written, $0$).""",
+        [
+            "09-nngp/units_independent_source",
+            "09-nngp/units_uncorrelated_not_independent",
+            "09-nngp/kurtosis_identity",
+        ],
+        note=r"""Given the layer below they are i.i.d. $\mathcal{N}(0, \hat{\Sigma})$ with a shared random
+        $\hat{\Sigma}$, so $\mathrm{Cov}\big((\tilde{A}_1^{(l+1)})^2, (\tilde{A}_2^{(l+1)})^2\big) =
+        \mathrm{Var}(\hat{\Sigma})$, $5s^2/(4n_l)$ for ReLU at $l = 1$ (independence would make it $0$). The same
+        holds for the premise that $\{\tilde{A}_i^{(l)}\}$ are i.i.d.: only as $n_{l-1} \rightarrow \infty$.""",
     ),
-    _holds(
+    _wrong(
         191,
         r"""$\tilde{A}_m^{(l+1)}(\cdot)$ is equivalent to a Gaussian process with covariance function:""",
-        ["09-nngp/output_covariance"],
-        "In the limit $n_l \\rightarrow \\infty$ of line 189.",
+        "condition",
+        r"""In the limit $n_l \rightarrow \infty$, $\tilde{A}_m^{(l+1)}(\cdot)$ is a Gaussian process: the joint
+        law of $(\tilde{A}_m^{(l+1)}(\mathbf{x}_1), \dots, \tilde{A}_m^{(l+1)}(\mathbf{x}_k))$ is Gaussian for every
+        finite set of inputs, by the multivariate central limit theorem applied to the vector of the $k$ values.""",
+        ["09-nngp/output_covariance", "09-nngp/gaussianity_rate"],
+        note=r"""Line 189 gives a Gaussian limit at one input at a time, which does not make a Gaussian process:
+        the step from one input to the joint law is asserted without the argument it needs.""",
+        no_check=r"""a missing argument, not a false formula: the conclusion holds in the limit, and its covariance
+        is checked by 09-nngp/output_covariance.""",
     ),
     _wrong(
         195,
@@ -860,8 +888,10 @@ ENTRIES: tuple[Entry, ...] = (
         $\tilde{\theta} = (\mathbf{w}^{(0)}, \dots, \mathbf{w}^{(l-1)}, \mathbf{b}^{(0)}, \dots,
         \mathbf{b}^{(l-1)}) \in \mathbb{R}^{\tilde{P}}$ , has a NTK converging to a deterministic limit when
         $n_1, \dots, n_{l-1} \rightarrow \infty$ .""",
-        ["10-deterministic-ntk/ntk_convergence_rate"],
-        "The induction hypothesis, with the right widths (compare line 207).",
+        ["10-deterministic-ntk/ntk_convergence_rate", "10-deterministic-ntk/order_of_limits"],
+        r"""The induction hypothesis, with the right widths (compare line 207). The induction lets the widths grow one
+        after the other; at depth 3 growing them together reaches the same limit
+        (10-deterministic-ntk/order_of_limits).""",
     ),
     _holds(
         220,
@@ -926,8 +956,10 @@ ENTRIES: tuple[Entry, ...] = (
         "condition",
         r"""$\dot{\sigma}$ exists only where $\sigma$ is differentiable: line 111 assumes only Lipschitz
         continuity, which gives a derivative almost everywhere (ReLU has none at $0$).""",
-        no_check=r"""a hypothesis: at initialization the kink is hit with probability $0$, so no computation
-        shows the gap.""",
+        no_check=r"""no computation shows the gap: a pre-activation of positive variance is $0$ with
+        probability $0$, $\dot{\Sigma} = \mathbb{E}[\dot{\sigma}(u)\dot{\sigma}(v)]$ does not see one point, and where
+        the variance is $0$ ($\mathbf{x} = 0$, $\beta = 0$) $\dot{\sigma}$ multiplies $K^{(l)}(\mathbf{x}, \cdot) =
+        0$.""",
     ),
     _prose(
         238,
@@ -943,9 +975,9 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$\frac{\partial f_m(\mathbf{x}; \theta)}{\partial \tilde{\theta}_p} = \frac{1}{\sqrt{n_l}}
         \sum_{i=1}^{n_l} w_{im}^{(l)} \dot{\sigma}(\tilde{A}_i^{(l)}) \frac{\partial \tilde{A}_i^{(l)}}{\partial
         \tilde{\theta}_p}$: the factor $1/\sqrt{n_l}$ of line 236 is dropped.""",
-        ["10-deterministic-ntk/finite_width_identity"],
-        no_check=r"""not yet executable: a chapter should compare the source's entry with autodiff (it is
-        $\sqrt{n_l}$ times too large).""",
+        ["10-deterministic-ntk/source_chain_rule", "10-deterministic-ntk/finite_width_identity"],
+        note=r"""As written the entry is exactly $\sqrt{n_l}$ times the derivative (autodiff), and the NTK built from
+        it has its back-propagated block $n_l$ times too large.""",
     ),
     _prose(
         242,
@@ -969,7 +1001,8 @@ ENTRIES: tuple[Entry, ...] = (
         + \nabla_{\mathbf{b}^{(l)}} f(\mathbf{x}; \theta)^{\top} \nabla_{\mathbf{b}^{(l)}} f(\mathbf{x}; \theta) +
         \nabla_{\tilde{\theta}} f(\mathbf{x}; \theta)^{\top} \nabla_{\tilde{\theta}} f(\mathbf{x}; \theta) \\""",
         ["10-deterministic-ntk/finite_width_identity"],
-        "The NTK is a sum over the parameter blocks (with $\\mathbf{x}'$ in the second factors).",
+        r"""Right as written: the NTK is a sum over the parameter blocks, for the $K(\mathbf{x}, \mathbf{x})$ of line
+        248 as for $K(\mathbf{x}, \mathbf{x}')$ (with $\mathbf{x}'$ in the second factors).""",
     ),
     _wrong(
         250,
@@ -995,8 +1028,9 @@ ENTRIES: tuple[Entry, ...] = (
         \sum_{p=1}^{\tilde{P}} \frac{\partial \tilde{A}_{n_l}^{(l)}}{\partial \tilde{\theta}_p} \frac{\partial
         \tilde{A}_{n_l}^{(l)}}{\partial \tilde{\theta}_p} \end{bmatrix} \mathbf{w}^{(l)} \Big] \\""",
         ["10-deterministic-ntk/finite_width_identity"],
-        r"""The back-propagated block $\frac{1}{n_l}\mathbf{w}^{(l)\top}[\dots]\mathbf{w}^{(l)}$ is right (with
-        $\mathbf{x}'$ in the second factors).""",
+        r"""The back-propagated block $\frac{1}{n_l}\mathbf{w}^{(l)\top}[\dots]\mathbf{w}^{(l)}$ is right as written,
+        for the $K(\mathbf{x}, \mathbf{x})$ of line 248 (for $K(\mathbf{x}, \mathbf{x}')$ the second factors are at
+        $\mathbf{x}'$).""",
     ),
     _wrong(
         (252, 254),
@@ -1064,11 +1098,26 @@ ENTRIES: tuple[Entry, ...] = (
         \dot{\sigma}(\tilde{A}_j^{(l)}) K_{ij}^{(l)} \rightarrow \delta_{mn}\,\dot{\Sigma}^{(l+1)}(\mathbf{x},
         \mathbf{x}')\, K_\infty^{(l)}(\mathbf{x}, \mathbf{x}')$, so that $K_\infty^{(l+1)} = \Sigma^{(l+1)} +
         \dot{\Sigma}^{(l+1)} K_\infty^{(l)}$.""",
-        ["10-deterministic-ntk/source_red_limit", "10-deterministic-ntk/lln_limits"],
+        [
+            "10-deterministic-ntk/source_red_limit",
+            "10-deterministic-ntk/lln_limits",
+            "10-deterministic-ntk/order_of_limits",
+        ],
         note=r"""As written the $\frac{1}{n_l}$ is dropped and both sides keep the random $w$'s and grow with
         $n_l$: no limit. The recursion for $K_\infty^{(l+1)}$, with $\dot{\Sigma}^{(l+1)} =
-        \mathbb{E}[\dot{\sigma}(u)\dot{\sigma}(v)]$, is never stated, and replacing $K^{(l)}$ by its limit while
-        $n_l \rightarrow \infty$ needs $n_{l-1} \rightarrow \infty$ first.""",
+        \mathbb{E}[\dot{\sigma}(u)\dot{\sigma}(v)]$, is never stated. Replacing $K^{(l)}_{ij}$ by its limit
+        $\delta_{ij} K_\infty^{(l)}$ while $n_l \rightarrow \infty$ takes $n_{l-1} \rightarrow \infty$ first; at depth 3
+        with the widths grown together the terms $i \neq j$ are nonzero at finite width but vanish like
+        $n^{-1/2}$, and the limit is the same (10-deterministic-ntk/order_of_limits).""",
+    ),
+    _holds(
+        268,
+        r"""Later, [Arora et al. \(2019\)](#) provided a proof with a weaker limit, that does not require all the
+        hidden layers to be infinitely wide, but only requires the minimum width to be sufficiently large.""",
+        ["10-deterministic-ntk/order_of_limits", "10-deterministic-ntk/ntk_convergence_rate"],
+        r"""A non-asymptotic bound, for ReLU networks: with high probability the empirical NTK is within $\epsilon$
+        of the limit once the smallest hidden width exceeds a polynomial in the depth and $1/\epsilon$, all widths
+        large together.""",
     ),
     # --- Linearized models ----------------------------------------------------------------------------------------
     _holds(
@@ -1322,11 +1371,14 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\begin{aligned} \nabla_{\theta} f(\theta(T)) &\approx \nabla_{\theta} f(\theta(0)) +
         \nabla_{\theta}^2 f(\theta(0)) \Delta\theta""",
         "condition",
-        r"""Expanding the Jacobian to first order needs $f$ twice differentiable in $\theta$ (a smooth $\sigma$);
-        for ReLU the activation pattern changes and the error is of first order, not second.""",
-        no_check=r"""not yet executable: a chapter should compare $J(\theta_0 + \delta) - J(\theta_0)$ with
-        $\nabla^2_\theta f(\theta_0)\delta$ for tanh (error $O(\lVert\delta\rVert^2)$) and ReLU (no such
-        rate).""",
+        r"""Expanding the Jacobian to first order needs $f$ smooth along the path (a smooth $\sigma$): then the
+        relative error of $\nabla^2_\theta f(\theta(0))\Delta\theta$ falls like $n^{-1/2}$ (about 90% at width 64,
+        20% at 4096 for tanh). For ReLU the units whose pre-activation changes sign make the Jacobian jump, which
+        the Hessian cannot see, and the estimate's share of the change falls with the width.""",
+        [
+            "12-lazy-training/jacobian_expansion_as_written",
+            "12-lazy-training/jacobian_estimate_accuracy",
+        ],
     ),
     _wrong(
         325,

@@ -12,7 +12,7 @@ from ntkbook.claims import registry
 
 def test_chapter_registers_its_claims():
     claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
-    assert len(claims) == 20
+    assert len(claims) == 23
 
 
 def test_chapter_inputs():
@@ -48,3 +48,34 @@ def test_quadrature_errors_mean_is_at_most_max():
     es_max, ed_max = ch.quadrature_errors("relu", (4, 8))
     es_mean, ed_mean = ch.quadrature_errors("relu", (4, 8), reduce="mean")
     assert np.all(es_mean <= es_max) and np.all(ed_mean <= ed_max)
+
+
+def test_relu_hat_variance_against_numerical_integration():
+    from scipy import integrate
+
+    s, n = 0.7, 5
+    dens = lambda u: np.exp(-(u**2) / (2 * s)) / np.sqrt(2 * np.pi * s)  # noqa: E731
+    m2 = integrate.quad(lambda u: u**2 * dens(u), 0, np.inf)[0]
+    m4 = integrate.quad(lambda u: u**4 * dens(u), 0, np.inf)[0]
+    assert ch.relu_hat_variance(s, n) == pytest.approx((m4 - m2**2) / n, rel=1e-10)
+
+
+def test_unit_pairs_shape():
+    a = ch._unit_pairs(ch.UNIT_WIDTHS[0])
+    assert a.shape == (ch.UNIT_SEEDS, 2)
+
+
+def test_ks_distances_against_scipy():
+    from scipy import stats
+
+    z = np.random.default_rng(0).standard_t(5, size=600)
+    d = ch.ks_distances(z, batches=3)
+    want = [stats.kstest(b, "norm").statistic for b in z.reshape(3, -1)]
+    np.testing.assert_allclose(d, want, rtol=1e-12, atol=0)
+
+
+def test_standardized_outputs_have_unit_variance():
+    # one hidden layer: E[f²] = E[Σ̂] = Σ^(2) exactly at every width
+    z = ch.standardized_outputs(ch.UNIT_WIDTHS[0])
+    assert z.shape == (ch.UNIT_SEEDS,)
+    assert abs(z.var() - 1) < 5 * np.sqrt(2 * 4.75 / z.size)  # Var(z²) = 2 + excess kurtosis (about 3.75 at width 4)

@@ -77,6 +77,7 @@ def test_width_sweep_shapes_and_common_start():
 def test_ensemble_runs_until_the_slowest_mode_has_decayed_and_holds_the_ntk_gp():
     e = ch.ensemble(width=16, seeds=2)
     x, y, xt, _ = ch.toy_problem()
+    x, xt = x * (ch.ENSEMBLE_RADIUS / ch.RADIUS), xt * (ch.ENSEMBLE_RADIUS / ch.RADIUS)
     s_xx, k_xx = ch.infinite_kernels(x)
     s_tx, k_tx = ch.infinite_kernels(xt, x)
     s_tt, _ = ch.infinite_kernels(xt)
@@ -97,3 +98,18 @@ def test_flow_of_the_sources_loss_is_the_chapters_flow_n_times_faster():
     source = ch._flow_numeric(loss_scale=float(n), t_end=60.0 / n)
     np.testing.assert_allclose(source[4] * n, ours[4], rtol=1e-12)  # times
     np.testing.assert_allclose(source[5], ours[5], atol=1e-8)  # training outputs
+
+
+def test_nngp_posterior_against_a_direct_solve_and_the_discriminating_direction():
+    x, y, xt, _ = ch.toy_problem(5, 6)
+    s_xx, _ = ch.infinite_kernels(x)
+    s_tx, _ = ch.infinite_kernels(xt, x)
+    s_tt, _ = ch.infinite_kernels(xt)
+    mean, cov = ch.nngp_posterior(s_tt, s_tx, s_xx, y)
+    a, b, c = (np.asarray(m) for m in (s_tt, s_tx, s_xx))
+    np.testing.assert_allclose(mean, b @ np.linalg.solve(c, np.asarray(y)), atol=1e-10)
+    np.testing.assert_allclose(cov, a - b @ np.linalg.solve(c, b.T), atol=1e-10)
+    # The direction maximises the relative drop v^T (C - A) v / v^T C v: a known diagonal case.
+    cmat, amat = np.diag([4.0, 2.0, 1.0]), np.diag([3.0, 0.5, 0.9])
+    v = ch.discriminating_direction(cmat, amat, floor=0.2)
+    np.testing.assert_allclose(np.abs(v), [0.0, 1.0, 0.0], atol=1e-12)

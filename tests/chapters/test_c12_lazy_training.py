@@ -32,7 +32,7 @@ QUANTITIES = {
 
 def test_chapter_registers_its_claims():
     claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
-    assert len(claims) == 12
+    assert len(claims) == 14
 
 
 def test_width_sweep_shapes_and_measurements():
@@ -44,10 +44,9 @@ def test_width_sweep_shapes_and_measurements():
     ntk = s["ntk"]
     # Independent checks of a few quantities at width 8, seed 0: ||θ_0||, ||y - f_0||, ||J_0||_op and κ.
     x, y, _, _ = c11.toy_problem()
-    keys = jax.random.split(jax.random.key(30), 2)
-    k_init = jax.random.split(keys[0])[0]
-    p0 = mlp.init_sweep(k_init[None], [(2, 8, 1)])[0]
-    p0 = jax.tree_util.tree_map(lambda a: a[0], p0)
+    # Independent draws per width: key 30 folded with the width, split per seed, then into (init, power start).
+    seed_key = jax.random.split(jax.random.fold_in(jax.random.key(30), 8), 2)[0]
+    p0 = mlp.init(jax.random.split(seed_key)[0], (2, 8, 1))
     flat = jax.flatten_util.ravel_pytree(p0)[0]
     np.testing.assert_allclose(ntk["theta0"][0, 0], jnp.linalg.norm(flat), rtol=1e-12)
     np.testing.assert_allclose(ntk["residual"][0, 0], jnp.linalg.norm(y - lazy.apply_parameterized(p0, x)), rtol=1e-12)
@@ -90,3 +89,25 @@ def test_kappa_claims_are_book_claims_and_the_shape_erratum_is_definitional():
     assert "bound on" not in reg["12-lazy-training/jacobian_change_as_written"].truth.replace("nor a bound on", "")
     shape = reg["12-lazy-training/jacobian_change_shape_as_written"]
     assert shape.source_holds is False
+
+
+def test_width_sweep_draws_are_independent_across_widths():
+    # A width's networks are not the first units of a wider one (no nested draws).
+    s = ch.width_sweep(widths=(8, 16), seeds=2, steps=1)
+    k8 = jax.random.split(jax.random.split(jax.random.fold_in(jax.random.key(30), 8), 2)[0])[0]
+    k16 = jax.random.split(jax.random.split(jax.random.fold_in(jax.random.key(30), 16), 2)[0])[0]
+    w8, w16 = mlp.init(k8, (2, 8, 1))[0]["w"], mlp.init(k16, (2, 16, 1))[0]["w"]
+    assert not np.allclose(w8, w16[:, :8])
+    assert s["ntk"]["theta0"].shape == (2, 2)
+
+
+def test_relu_sweep_shapes_and_the_first_order_estimate_of_a_smooth_network():
+    r = ch.relu_sweep(widths=(8, 16), seeds=2, steps=5)
+    np.testing.assert_array_equal(r["widths"], [8, 16])
+    assert set(r) == {"widths", "rel_jac", "taylor_rel", "final_loss"}
+    assert all(r[k].shape == (2, 2) for k in ("rel_jac", "taylor_rel", "final_loss"))
+    # With tanh and a tiny step the first-order estimate of ΔJ is nearly exact (relative error ~ step size).
+    x, y, _, _ = c11.toy_problem()
+    p0 = mlp.init(jax.random.key(0), (2, 16, 1))
+    out = ch._jacobian_change(p0, 1e-4, 3, x, y, "tanh")
+    assert float(out["taylor_rel"]) < 1e-3
