@@ -476,7 +476,9 @@ def gaussian_map(
     # every unsure entry's flat index first, then indices past the end: gathered from a clamped copy and
     # dropped when written back
     (flat,) = jnp.nonzero(unsure.ravel(), size=total, fill_value=total)
-    flat = jnp.pad(flat, (0, -total % chunk), constant_values=total)
+    # padded by at least one whole chunk: the slice in the loop then depends on the pass, and XLA cannot hoist
+    # the nested rule out of the loop as invariant (with chunk == total it did, and ran it even for no pass)
+    flat = jnp.pad(flat, (0, chunk + (-total % chunk)), constant_values=total)
     s1f, s2f, cf = s1, s2, c.ravel()
 
     def body(state):

@@ -598,9 +598,6 @@ def check_ntk_convergence_rate():
     ]
 
 
-_TANH_NODES = 48
-
-
 @claim(
     CHAPTER,
     "K^(L) from the recursion matches the mean empirical NTK of wide networks (relu, erf, tanh by quadrature)",
@@ -612,14 +609,11 @@ def check_recursion_matches_networks():
     for i, act in enumerate(("relu", "erf", "tanh")):
         params = _nngp.draw_networks(jax.random.key(450 + i), (4, 256, 256, 1), 32)
         k = np.asarray(_batch_ntk(params, x, _BETA, activation=act))[..., 0, 0]
-        # tanh: the fixed Gauss-Hermite rule (accurate at these unit-scale variances, compiled in a fraction of the
-        # time of the rule with an accuracy contract; both agree to ~1e-9 here, the standard error is ~1e-3)
-        nodes = _TANH_NODES if act == "tanh" else None
-        _, k_inf = infinite_width_kernels(x, depth=3, activation=act, beta=_BETA, nodes=nodes)
+        # tanh: the library's quadrature with its accuracy contract (relative error <= 1e-10)
+        _, k_inf = infinite_width_kernels(x, depth=3, activation=act, beta=_BETA)
         out.append(
             check_monte_carlo(
-                f"{act}: mean NTK of 32 depth-3 networks of width 256 vs K^(3)"
-                + (f" ({_TANH_NODES}-node Gauss–Hermite quadrature)" if nodes else ""),
+                f"{act}: mean NTK of 32 depth-3 networks of width 256 vs K^(3)",
                 k.mean(0),
                 np.asarray(k_inf),
                 k.std(0, ddof=1) / math.sqrt(k.shape[0]),
