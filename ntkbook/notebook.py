@@ -56,6 +56,27 @@ def normalize_metadata(nb):
     return nb
 
 
+def coalesce_streams(nb):
+    """Join consecutive stream outputs of one name (stdout, stderr) in every cell, in place; returns ``nb``.
+    How the kernel splits its output into messages depends on timing, not on the cell: joined, a
+    re-execution with the same output stores the same text."""
+    for cell in nb.cells:
+        outs = []
+        for o in cell.get("outputs", []):
+            if (
+                outs
+                and o.get("output_type") == "stream"
+                and outs[-1].get("output_type") == "stream"
+                and (outs[-1].get("name") == o.get("name"))
+            ):
+                outs[-1]["text"] = "".join(outs[-1]["text"]) + "".join(o["text"])
+            else:
+                outs.append(o)
+        if "outputs" in cell:
+            cell["outputs"] = outs
+    return nb
+
+
 def execute_in_place(paths: list[str], timeout: int = 600) -> None:
     """Re-execute notebooks in place with a fresh kernel, in the notebook's folder, on the CPU.
 
@@ -82,7 +103,7 @@ def execute_in_place(paths: list[str], timeout: int = 600) -> None:
             resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
-        nbformat.write(normalize_metadata(nb), path)
+        nbformat.write(coalesce_streams(normalize_metadata(nb)), path)
         print(f"executed {path}")
 
 

@@ -255,3 +255,15 @@ def test_md_text_keeps_math_and_escapes_markup():
     assert ledger.md_text("$a > b$ and x_i*y") == "$a > b$ and x\\_i\\*y"
     assert ledger.md_text("costs $5") == "costs $5"  # an unpaired $ is no math
     assert ledger.md_text("[1e-3, 1e-1]") == "\\[1e-3, 1e-1\\]"
+
+
+def test_a_quote_with_escaped_parentheses_is_prose_not_math():
+    """The source escapes parentheses as markdown does ("Arora et al. \\(2019\\)"): that is prose, not a display
+    (as math, MathJax shows the backslashes in red)."""
+    from ntkbook.claims.ledger import quote_markdown
+
+    assert (
+        quote_markdown(r"Later, Arora et al. \(2019\) provided a proof")
+        == r"> Later, Arora et al. \(2019\) provided a proof"
+    )
+    assert quote_markdown(r"K &= \sigma(x)").startswith("$$")

@@ -192,3 +192,20 @@ def test_hide_plot_inputs_tags_figure_only_cells_and_nothing_else():
     once = nbformat.writes(apply(nb))
     assert nb.cells[0].metadata["tags"] == [TAG] and all("tags" not in c.metadata for c in nb.cells[1:])
     assert nbformat.writes(apply(nb)) == once
+
+
+def test_consecutive_streams_are_stored_joined():
+    """How a kernel splits its printing into messages depends on timing: `make execute` joins them, so a
+    re-execution with the same printed text stores the same outputs."""
+    import nbformat
+
+    from ntkbook.notebook import coalesce_streams
+
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+    ]
+    nb = coalesce_streams(nbformat.v4.new_notebook(cells=[cell]))
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [("stdout", "1\n2\n"), ("stderr", "w\n")]

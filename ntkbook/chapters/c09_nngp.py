@@ -555,8 +555,8 @@ def check_normality_with_width():
     m = UNIT_SEEDS // KS_BATCHES
     return [
         _falls(
-            f"depth-2 ReLU networks, $f_1(x_0)/\\sqrt{{\\Sigma^{{(2)}}(x_0, x_0)}}$, mean KS distance from $N(0, 1)$ over "
-            f"{KS_BATCHES} batches of {m} networks: width {n_small} vs {KS_BATCHES} batches of {m} exact normal draws",
+            f"KS distance of $f_1(x_0)/\\sqrt{{\\Sigma^{{(2)}}}}$ from $N(0,1)$, {KS_BATCHES}×{m} networks: width "
+            f"{n_small} vs exact normal draws",
             d_small,
             d_normal,
         ),

@@ -345,7 +345,8 @@ def quote_markdown(quote: str) -> str:
     toks = q.split("$$")
     # A quote may begin inside a display (a line of an aligned block): its first piece is then TeX.
     first = toks[0].strip()
-    starts_in_math = bool(first) and "$" not in first and ("\\" in first or "&" in first)
+    # (a TeX command or an alignment mark; a markdown escape such as "\\(2019\\)" is prose)
+    starts_in_math = bool(first) and "$" not in first and (re.search(r"\\[A-Za-z]", first) is not None or "&" in first)
     out = []
     for i, tok in enumerate(toks):
         tok = tok.strip()
