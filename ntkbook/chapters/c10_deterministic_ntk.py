@@ -25,9 +25,10 @@ import numpy as np
 
 from .. import _random, activations
 from .. import nngp as _nngp
-from ..claims import check_bound, check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding, shown
+from ..claims import check_bound, check_close, check_monte_carlo, check_symbolic, claim, rounding, shown
 from ..infinite_ntk import finite_width_ntk, infinite_width_kernels, sub_network_ntk
 from ..validate import input_pair
+from .c04_taylor import rate_checks
 
 CHAPTER = "10-deterministic-ntk"
 
@@ -540,33 +541,39 @@ def _batch_ntk(params, x, beta, *, activation):
 @functools.lru_cache(maxsize=1)
 def width_study() -> dict:
     """Empirical NTKs of ``NTK_SEEDS`` depth-3 ReLU networks (β = 0.1, ``n_L = 2``) at each of
-    ``NTK_WIDTHS`` (nested: the narrow networks are the first units of the widest ones), against
-    ``K^(3)``. Per width: the mean over seeds (and standard error) of the relative error
-    ``|K_11 - K^(3)|_F / |K^(3)|_F``, of the off-diagonal output entry ``|K_12|_F / |K^(3)|_F``, and the
-    spread across seeds ``std_seeds(K_11)`` (mean over input pairs) ``/ |K^(3)|_F``; plus the NTKs."""
+    ``NTK_WIDTHS``, drawn independently at every width (key 440 folded with the width), against ``K^(3)``.
+    Per width and seed (``*_samples``, ``(W, S)``): the relative error ``|K_11 - K^(3)|_F / |K^(3)|_F``,
+    the off-diagonal output entry ``|K_12|_F / |K^(3)|_F``, and the squared deviation of ``K_11`` from the
+    seeds' mean (mean over input pairs, ``S/(S-1)`` unbiased) ``/ |K^(3)|_F²``, whose mean is the variance
+    across seeds; the per-width means and standard errors; the NTKs of seed 0."""
     x = chapter_inputs()
     _, k_inf = infinite_width_kernels(x, depth=3, activation="relu", beta=_BETA)
     k_inf = np.asarray(k_inf)
     norm = np.linalg.norm(k_inf)
-    big = _nngp.draw_networks(jax.random.key(440), (4, NTK_WIDTHS[-1], NTK_WIDTHS[-1], 2), NTK_SEEDS)
-    rel, rel_se, off, off_se, spread, kernels = [], [], [], [], [], []
+    rel, off, var, kernels = [], [], [], []
     for n in NTK_WIDTHS:
-        k = np.asarray(_batch_ntk(_nngp.truncate(big, n), x, _BETA, activation="relu"))  # (S, N, N, 2, 2)
-        e = np.linalg.norm(k[..., 0, 0] - k_inf, axis=(1, 2)) / norm
-        o = np.linalg.norm(k[..., 0, 1], axis=(1, 2)) / norm
-        rel.append(e.mean())
-        rel_se.append(e.std(ddof=1) / math.sqrt(len(e)))
-        off.append(o.mean())
-        off_se.append(o.std(ddof=1) / math.sqrt(len(o)))
-        spread.append(k[..., 0, 0].std(axis=0, ddof=1).mean() / norm)
+        p = _nngp.draw_networks(jax.random.fold_in(jax.random.key(440), n), (4, n, n, 2), NTK_SEEDS)
+        k = np.asarray(_batch_ntk(p, x, _BETA, activation="relu"))  # (S, N, N, 2, 2)
+        rel.append(np.linalg.norm(k[..., 0, 0] - k_inf, axis=(1, 2)) / norm)
+        off.append(np.linalg.norm(k[..., 0, 1], axis=(1, 2)) / norm)
+        d = k[..., 0, 0] - k[..., 0, 0].mean(axis=0)
+        var.append((d**2).mean(axis=(1, 2)) * NTK_SEEDS / (NTK_SEEDS - 1) / norm**2)
         kernels.append(k[0])
+    rel, off, var = np.array(rel), np.array(off), np.array(var)
+
+    def se(a):
+        return a.std(axis=1, ddof=1) / math.sqrt(a.shape[1])
+
     return dict(
         widths=np.array(NTK_WIDTHS),
-        relative_error=np.array(rel),
-        relative_error_se=np.array(rel_se),
-        off_diagonal=np.array(off),
-        off_diagonal_se=np.array(off_se),
-        spread=np.array(spread),
+        relative_error=rel.mean(axis=1),
+        relative_error_se=se(rel),
+        relative_error_samples=rel,
+        off_diagonal=off.mean(axis=1),
+        off_diagonal_se=se(off),
+        off_diagonal_samples=off,
+        spread=np.sqrt(var.mean(axis=1)),
+        variance_samples=var,
         kernels=kernels,
         k_inf=k_inf,
     )
@@ -581,20 +588,34 @@ def width_study() -> dict:
 )
 def check_ntk_convergence_rate():
     w = width_study()
-    rng = f"width {NTK_WIDTHS[0]}..{NTK_WIDTHS[-1]}, {NTK_SEEDS} seeds"
+    rng = f"width {NTK_WIDTHS[0]}..{NTK_WIDTHS[-1]}, {NTK_SEEDS} independent networks each"
+    x = w["widths"].astype(float)
     return [
-        check_slope(
-            f"|K_11 - K^(3)|_F/|K^(3)|_F vs {rng}",
-            w["widths"],
-            w["relative_error"],
+        *rate_checks(
+            f"$\\lVert K_{{11}} - K^{{(3)}}\\rVert_F/\\lVert K^{{(3)}}\\rVert_F$ vs {rng}",
+            x,
+            w["relative_error_samples"],
             -0.5,
-            atol=0.1,
+            next_order=-0.5,
+            alternative=-1.0,
             detail="an average of n weakly dependent terms fluctuates like n^(-1/2)",
         ),
-        check_slope(
-            f"off-diagonal output entry |K_12|_F/|K^(3)|_F vs {rng}", w["widths"], w["off_diagonal"], -0.5, atol=0.1
+        *rate_checks(
+            f"off-diagonal output entry $\\lVert K_{{12}}\\rVert_F/\\lVert K^{{(3)}}\\rVert_F$ vs {rng}",
+            x,
+            w["off_diagonal_samples"],
+            -0.5,
+            next_order=-0.5,
+            alternative=-1.0,
         ),
-        check_slope(f"spread across seeds std(K_11)/|K^(3)|_F vs {rng}", w["widths"], w["spread"], -0.5, atol=0.1),
+        *rate_checks(
+            f"variance of $K_{{11}}$ across networks $/\\lVert K^{{(3)}}\\rVert_F^2$ vs {rng}",
+            x,
+            w["variance_samples"],
+            -1.0,
+            next_order=-0.5,
+            detail="the square of the n^(-1/2) spread",
+        ),
     ]
 
 
@@ -651,7 +672,7 @@ def check_mean_ntk_exact():
     return out
 
 
-TRAIN_WIDTHS = (32, 64, 128, 256)
+TRAIN_WIDTHS = (32, 64, 128, 256, 512)
 TRAIN_SEEDS = 8
 TRAIN_STEPS = 50
 
@@ -703,24 +724,22 @@ def training_study() -> dict:
     x, y = _train_data()
     _, k_inf = infinite_width_kernels(x, depth=3, activation="relu", beta=_BETA)
     lr = float(0.5 * x.shape[0] / np.linalg.eigvalsh(np.asarray(k_inf))[-1])
-    big = _nngp.draw_networks(jax.random.key(460), (4, TRAIN_WIDTHS[-1], TRAIN_WIDTHS[-1], 1), TRAIN_SEEDS)
-    change, change_se, l0, lt, path, entry = [], [], [], [], [], []
+    change, l0, lt, path, entry = [], [], [], [], []
     for n in TRAIN_WIDTHS:
-        c, e, a, b = (
-            np.asarray(v)
-            for v in _train_change(_nngp.truncate(big, n), x, y, lr, steps=TRAIN_STEPS, record=TRAIN_RECORD)
-        )
+        # independent networks at every width (key 460 folded with the width)
+        p = _nngp.draw_networks(jax.random.fold_in(jax.random.key(460), n), (4, n, n, 1), TRAIN_SEEDS)
+        c, e, a, b = (np.asarray(v) for v in _train_change(p, x, y, lr, steps=TRAIN_STEPS, record=TRAIN_RECORD))
         path.append(c)
         entry.append(e)
-        c = c[:, -1]
-        change.append(c.mean())
-        change_se.append(c.std(ddof=1) / math.sqrt(len(c)))
+        change.append(c[:, -1])
         l0.append(a.mean())
         lt.append(b.mean())
+    change = np.array(change)
     return dict(
         widths=np.array(TRAIN_WIDTHS),
-        change=np.array(change),
-        change_se=np.array(change_se),
+        change=change.mean(axis=1),
+        change_se=change.std(axis=1, ddof=1) / math.sqrt(change.shape[1]),
+        change_samples=change,
         loss_before=np.array(l0),
         loss_after=np.array(lt),
         learning_rate=lr,
@@ -740,13 +759,15 @@ def training_study() -> dict:
 def check_ntk_constant_in_training():
     t = training_study()
     return [
-        check_slope(
-            f"|K_T - K_0|_F/|K_0|_F after {TRAIN_STEPS} GD steps vs width {TRAIN_WIDTHS[0]}..{TRAIN_WIDTHS[-1]}",
-            t["widths"],
-            t["change"],
+        *rate_checks(
+            f"$\\lVert K_T - K_0\\rVert_F/\\lVert K_0\\rVert_F$ after {TRAIN_STEPS} GD steps vs width "
+            f"{TRAIN_WIDTHS[0]}..{TRAIN_WIDTHS[-1]}",
+            t["widths"].astype(float),
+            t["change_samples"],
             -1.0,
-            atol=0.15,
-            detail=f"{TRAIN_SEEDS} seeds per width; dK/dt = O(1/n) (Dyer & Gur-Ari 2020)",
+            next_order=-0.5,
+            alternative=-0.5,
+            detail=f"{TRAIN_SEEDS} independent networks per width; dK/dt = O(1/n) (Dyer & Gur-Ari 2020)",
         ),
         check_close(
             "the training did fit: mean loss after / before, at every width, below 0.2",
