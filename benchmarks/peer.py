@@ -360,7 +360,7 @@ def _quadrature_report(res: dict) -> list[str]:
                 )
     nt_rule = "ElementwiseNumerical(tanh, deg=25)"
     return [
-        f"### Activations without a closed form: N = {p['quad_n']}, depth {p['quad_depth']}",
+        f"**Activations without a closed form: N = {p['quad_n']}, depth {p['quad_depth']}.**",
         "",
         f"ntkbook's quadrature with its accuracy contract (relative error <= 1e-10, or a refusal) beside neural-tangents' "
         f"(tanh: its fixed Gauss-Hermite rule `{nt_rule}`, no error control; gelu: its closed form). Δ: the NTKs' "
