@@ -23,16 +23,13 @@ import numpy as np
 
 from .. import taylor
 from ..claims import (
-    CheckResult,
     check_close,
     check_definitional,
     check_symbolic,
     claim,
+    rate_checks,
     rounding,
-    shown,
-    slope_noise,
 )
-from ..rates import rate_test
 from ..validate import positive_int
 
 CHAPTER = "04-taylor"
@@ -62,78 +59,12 @@ __all__ = [
     "network_errors",
     "network_example",
     "one_variable_example",
-    "rate_checks",
     "taylor_polynomial",
     "taylor_term",
     "unit_direction",
 ]
 
 _Fn = Callable[[jax.Array], jax.Array]
-
-
-# --------------------------------------------------------------------------- the book's rate criterion
-
-
-def rate_checks(
-    what: str,
-    x: Any,
-    samples: Any,
-    expected: float,
-    *,
-    next_order: float | None = None,
-    alternative: float | None = None,
-    expect: bool = True,
-    detail: str = "",
-    y_noise: float | None = None,
-    variable: str = "width",
-) -> list[CheckResult]:
-    """A rate as the book checks it everywhere (:func:`ntkbook.rates.rate_test`), as check results.
-
-    ``samples`` ``(W, S)`` are independent draws at each ``x`` (or ``(W,)`` deterministic values, whose
-    standard error is the slope's rounding noise). The first check holds the fitted exponent to
-    ``expected`` within ``5 SE`` plus the allowance for the next-order term ``x^next_order`` (the shift
-    of the exponent when that term is fitted beside it); with an ``alternative`` exponent a second
-    check shows it rejected: the slope lies at least ``5 SE`` beyond ``alternative ± allowance``.
-    ``y_noise`` is the rounding error of each value (default ``MC_NOISE_EPS`` relative): it decides
-    the digits shown (and is the standard error of deterministic values).
-    """
-    ya = np.asarray(samples, dtype=np.float64)
-    mean = ya.mean(axis=1) if ya.ndim == 2 else ya
-    noise = slope_noise(x, mean, y_noise)
-    t = rate_test(
-        x,
-        ya,
-        expected,
-        next_order=next_order,
-        alternative=alternative,
-        noise=noise if ya.ndim == 1 else 0.0,
-    )
-    d = f"slope {shown(t.slope, noise, 3, 'f')} +/- {shown(t.stderr, noise, 2, 'g')} (expected {expected:g})"
-    if next_order is not None:
-        d += (
-            f"; fitted with the next-order term {variable}^{next_order:g}: {shown(t.corrected, noise, 3, 'f')}, "
-            f"allowance {shown(t.allowance, noise, 2, 'g')}"
-        )
-    tail = f"; {detail}" if detail else ""
-    out = [CheckResult(what, "rate", t.error, t.tolerance, t.passed, expect, t.stderr, d + tail, noise)]
-    if alternative is not None:
-        distance = abs(t.slope - alternative)
-        margin = 5.0 * t.stderr + t.allowance
-        out.append(
-            CheckResult(
-                f"the same slope excludes the exponent {alternative:g}: 5 SE + allowance vs its distance from {alternative:g}",
-                "rate",
-                margin,
-                distance,
-                t.rejected,
-                True,
-                t.stderr,
-                f"z = (|slope - ({alternative:g})| - allowance) / SE = {shown(t.z_alternative, noise / t.stderr, 2, 'g')}"
-                " (rejected at z >= 5)",
-                noise,
-            )
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- one variable, symbolic

@@ -26,11 +26,11 @@ from ..claims import (
     check_monte_carlo,
     check_symbolic,
     claim,
+    rate_checks,
     rounding,
 )
 from ..mlp import apply, forward, init, init_batch, num_params, second_moments, standard_apply, standard_normal
 from ..validate import positive_int
-from .c04_taylor import rate_checks
 
 CHAPTER = "07-notation"
 

@@ -25,10 +25,9 @@ import numpy as np
 
 from .. import _random, activations
 from .. import nngp as _nngp
-from ..claims import check_bound, check_close, check_monte_carlo, check_symbolic, claim, rounding, shown
+from ..claims import check_bound, check_close, check_monte_carlo, check_symbolic, claim, rate_checks, rounding, shown
 from ..infinite_ntk import finite_width_ntk, infinite_width_kernels, sub_network_ntk
 from ..validate import input_pair
-from .c04_taylor import rate_checks
 
 CHAPTER = "10-deterministic-ntk"
 

@@ -23,10 +23,18 @@ import numpy as np
 from .. import infinite_ntk as _inf
 from .. import mlp as _mlp
 from .. import ntk as _ntk
-from ..claims import CheckResult, check_close, check_definitional, check_monte_carlo, claim, rounding, shown
+from ..claims import (
+    CheckResult,
+    check_close,
+    check_definitional,
+    check_monte_carlo,
+    claim,
+    rate_checks,
+    rounding,
+    shown,
+)
 from ..linearized import linearize, mse_dynamics, mse_loss, ntk_gp, spectral_factors, train
 from ..validate import positive_int
-from .c04_taylor import rate_checks
 
 CHAPTER = "11-linearized-models"
 

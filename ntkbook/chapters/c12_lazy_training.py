@@ -20,11 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import mlp as _mlp
-from ..claims import check_bound, check_close, check_definitional, claim, rounding, shown
+from ..claims import check_bound, check_close, check_definitional, claim, rate_checks, rounding, shown
 from ..lazy import apply_parameterized, flat_outputs, hessian_norm, jacobian_norm, scaled_apply
 from ..linearized import linearize, train
 from . import c11_linearized_models as c11
-from .c04_taylor import rate_checks
 
 CHAPTER = "12-lazy-training"
 

@@ -83,37 +83,6 @@ def test_network_example_and_errors():
     assert abs(fits[0].slope - 2) < 0.1 and abs(fits[1].slope - 3) < 0.1
 
 
-def test_rate_checks_pass_the_true_exponent_and_reject_the_alternative():
-    rng = np.random.default_rng(0)
-    x = np.logspace(1, 3, 5)
-    samples = x[:, None] ** -1.0 * (1 + 0.3 / np.sqrt(x[:, None])) * rng.lognormal(0, 0.1, (5, 64))
-    rate, alt = ch.rate_checks("y vs x", x, samples, -1.0, next_order=-0.5, alternative=-0.5)
-    assert rate.passed and rate.kind == "rate" and alt.passed
-    wrong = ch.rate_checks("y vs x", x, samples, -0.5, next_order=-0.5)[0]
-    assert not wrong.passed
-    # The same data with the claimed and the alternative exponent swapped: the alternative is not rejected.
-    assert not ch.rate_checks("y vs x", x, samples, -0.5, next_order=-0.5, alternative=-1.0)[1].passed
-
-
-def test_rate_test_standard_error_is_the_delta_method():
-    from ntkbook.rates import rate_test
-
-    rng = np.random.default_rng(1)
-    x = np.array([1.0, 2.0, 4.0, 8.0])
-    samples = rng.lognormal(0, 0.2, (4, 1000)) * x[:, None] ** 2
-    t = rate_test(x, samples, 2.0)
-    # Var log mean_w = se_w^2 / mean_w^2; the slope is sum c_w log mean_w with c_w = (lx_w - mean lx) / S_xx.
-    lx = np.log(x)
-    c = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
-    var = samples.var(1, ddof=1) / 1000 / samples.mean(1) ** 2
-    assert t.stderr == pytest.approx(np.sqrt(np.sum(c**2 * var)), rel=1e-10)
-    assert t.passed and t.allowance == 0.0 and np.isnan(t.z_alternative)
-    with pytest.raises(ValueError, match="at least 2 draws"):
-        rate_test(x, samples[:, :1], 2.0)
-    with pytest.raises(ValueError, match="positive"):
-        rate_test(x, -samples, 2.0)
-
-
 def test_network_errors_rejects_bad_input():
     with pytest.raises(ValueError, match="num_directions"):
         ch.network_errors(0)
