@@ -28,6 +28,7 @@ import numpy as np
 from ..rates import fit_loglog_slope, rate_test
 
 __all__ = [
+    "NONZERO",
     "CheckResult",
     "ClaimFailed",
     "check_bound",
@@ -157,6 +158,10 @@ def text_line(fields: dict[str, str]) -> str:
     return " | ".join(parts)
 
 
+# The error shown for a symbolic check whose difference does not simplify to 0.
+NONZERO = "nonzero"
+
+
 @dataclasses.dataclass(frozen=True)
 class CheckResult:
     """The outcome of one comparison.
@@ -166,7 +171,7 @@ class CheckResult:
       kind: one of :data:`KINDS`: ``"symbolic"``, ``"numeric"``, ``"monte carlo"``, ``"rate"``,
         ``"definitional"`` (a shape, count or type compared exactly: no evidence beyond the definitions).
       error: the measured error (for symbolic checks 0 when the difference simplifies to 0,
-        else ``nan``; for Monte Carlo the largest ``|estimate - expected|``; for rates
+        else ``nan``, shown as :data:`NONZERO`; for Monte Carlo the largest ``|estimate - expected|``; for rates
         ``|slope - expected slope|``).
       tolerance: the bound the error is held to.
       passed: ``error <= tolerance`` (for symbolic checks: the difference simplified to 0).
@@ -210,6 +215,9 @@ class CheckResult:
         """The measured error as stored in the book: digits above its noise only."""
         if self.rounding and self.passed:
             return "<= tol (rounding level)"
+        if self.kind == "symbolic" and not self.passed:
+            return NONZERO  # the difference did not simplify to 0: there is no size to show
+
         text = shown(self.error, self.noise)
         if self.passed and text.startswith("<") and _unit(self.noise) >= self.tolerance:
             # Rounding may move the error by more than the tolerance: the verdict is all that is stable.
@@ -251,7 +259,9 @@ class CheckResult:
         f = self.shown_fields()
         relation = "≤" if self.passed else ("&gt;" if f["error"] != "nan" else "vs")
         error = f["error"]
-        if error.startswith("<= tol"):
+        if error == NONZERO:
+            summary_error = "difference \\(\\neq 0\\)"
+        elif error.startswith("<= tol"):
             # "<= tol (rounding level)": the error is rounding noise, only the bound is stable
             summary_error = f"error ≤ tol {html.escape(f['tolerance'])} {html.escape(error[len('<= tol ') :])}"
         else:
@@ -432,8 +442,8 @@ def check_symbolic(what: str, lhs: Any, rhs: Any, *, expect: bool = True, detail
     else:
         zero = diff == 0 or sp.simplify(sp.expand(diff)) == 0
     if not zero:
-        residual = sp.sstr(diff)
-        residual = residual if len(residual) <= 120 else residual[:117] + "..."
+        tex = sp.latex(diff)
+        residual = f"${tex}$" if len(tex) <= 200 else f"a nonzero expression of {sp.count_ops(diff)} operations"
         detail = (detail + "; " if detail else "") + f"residual {residual}"
     # Exact: nothing here depends on the machine's rounding.
     return CheckResult(what, "symbolic", 0.0 if zero else float("nan"), 0.0, bool(zero), expect, None, detail)
@@ -482,7 +492,7 @@ def check_monte_carlo(
         finite = np.isfinite(est)
         noise = MC_NOISE_EPS * float(max(np.max(np.abs(np.where(finite, est, 0.0))), np.max(np.abs(exp_)), np.max(se)))
     z_noise = noise / se_i if se_i > 0 else 0.0
-    d = f"max |z| {shown(worst, z_noise, 3, 'f')} (limit {sigmas:g} sigma)"
+    d = f"largest $\\lvert z\\rvert$ {shown(worst, z_noise, 3, 'f')} (limit {sigmas:g} standard errors)"
     return CheckResult(
         what, "monte carlo", err, tol, passed, expect, se_i, d + (f"; {detail}" if detail else ""), float(noise)
     )
@@ -519,7 +529,7 @@ def check_slope(
     slope, se, _ = fit_loglog_slope(x, y)
     err = abs(slope - expected_slope)
     noise = slope_noise(x, y, y_noise)
-    d = f"slope {shown(slope, noise, 3, 'f')} +/- {shown(se, noise, 2, 'g')} (expected {expected_slope:g})"
+    d = f"slope {shown(slope, noise, 3, 'f')} $\\pm$ {shown(se, noise, 2, 'g')} (expected {expected_slope:g})"
     return CheckResult(
         what,
         "rate",
@@ -567,10 +577,10 @@ def rate_checks(
         alternative=alternative,
         noise=noise if ya.ndim == 1 else 0.0,
     )
-    d = f"slope {shown(t.slope, noise, 3, 'f')} +/- {shown(t.stderr, noise, 2, 'g')} (expected {expected:g})"
+    d = f"slope {shown(t.slope, noise, 3, 'f')} $\\pm$ {shown(t.stderr, noise, 2, 'g')} (expected {expected:g})"
     if next_order is not None:
         d += (
-            f"; fitted with the next-order term {variable}^{next_order:g}: {shown(t.corrected, noise, 3, 'f')}, "
+            f"; fitted with the next-order term $\\mathrm{{{variable}}}^{{{next_order:g}}}$: {shown(t.corrected, noise, 3, 'f')}, "
             f"allowance {shown(t.allowance, noise, 2, 'g')}"
         )
     tail = f"; {detail}" if detail else ""
@@ -587,8 +597,10 @@ def rate_checks(
                 t.rejected,
                 True,
                 t.stderr,
-                f"z = (|slope - ({alternative:g})| - allowance) / SE = {shown(t.z_alternative, noise / t.stderr, 2, 'g')}"
-                " (rejected at z >= 5)",
+                "$z = (\\lvert\\mathrm{slope} - ("
+                + f"{alternative:g}"
+                + ")\\rvert - \\mathrm{allowance})/\\mathrm{SE}$ = "
+                f"{shown(t.z_alternative, noise / t.stderr, 2, 'g')} (rejected at $z \\ge 5$)",
                 noise,
             )
         )
