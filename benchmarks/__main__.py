@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     }
     info.update(copy_bandwidth=copy_bw, matmul_float64=matmul["float64"], matmul_float32=matmul["float32"])
     print(
-        f"  copy bandwidth {copy_bw / 1e9:.1f} GB/s | 2048³ matmul {matmul['float64'] / 1e9:.1f} GFLOP/s (f64), "
+        f"  copy bandwidth {copy_bw / 1e9:.1f} GB/s | $2048^3$ matmul {matmul['float64'] / 1e9:.1f} GFLOP/s (f64), "
         f"{matmul['float32'] / 1e9:.1f} GFLOP/s (f32)"
     )
 
@@ -209,7 +209,7 @@ def _target_rows(res) -> list[dict]:
         best = min(fast, key=lambda r: r["time"])
         rows.append(
             dict(
-                target=f"analytic ReLU, float64, N = 4096, n0 = 784, 3 ReLU layers: <= {TARGET_NS:g} ns per entry per layer",
+                target=f"analytic ReLU, float64, N = 4096, n0 = 784, 3 ReLU layers: $\\le$ {TARGET_NS:g} ns per entry per layer",
                 measured=f"{best['ns_entry_layer']:.2f} ns ({best['impl']}, {fmt_time(best['time'])} per call); straightforward "
                 f"{_f(lib and lib['ns_entry_layer'], '.2f')} ns; neural-tangents: make bench-peer (below)",
                 met="yes" if best["ns_entry_layer"] <= TARGET_NS else "no",
@@ -245,7 +245,7 @@ def _target_rows(res) -> list[dict]:
         )
         rows.append(
             dict(
-                target=f"Gram matrix x xᵀ at >= {TARGET_GRAM_PCT:g}% of the BLAS matmul rate",
+                target=f"Gram matrix $x x^\\top$ at $\\ge$ {TARGET_GRAM_PCT:g}% of the BLAS matmul rate",
                 measured=f"{best['gram_pct']:.0f}% ({fmt_time(best['gram'])})",
                 met="yes" if best["gram_pct"] >= TARGET_GRAM_PCT else "no",
             )
@@ -254,7 +254,7 @@ def _target_rows(res) -> list[dict]:
         if errs:
             rows.append(
                 dict(
-                    target=f"accuracy off the diagonal vs the straightforward recursion (float64) <= {TARGET_REL_ERR:g}",
+                    target=f"accuracy off the diagonal vs the straightforward recursion (float64) $\\le$ {TARGET_REL_ERR:g}",
                     measured=f"max {max(errs):.1e} over {len(errs)} cases",
                     met="yes" if max(errs) <= TARGET_REL_ERR else "no",
                 )
@@ -265,7 +265,7 @@ def _target_rows(res) -> list[dict]:
         auto = next((r for r in e if r["strategy"] == "auto (mlp_config)"), None)
         rows.append(
             dict(
-                target=f"empirical NTK, MLP 100-512-512-512-1, N = 256, float32: <= {TARGET_EMPIRICAL_S * 1e3:g} ms",
+                target=f"empirical NTK, MLP 100-512-512-512-1, N = 256, float32: $\\le$ {TARGET_EMPIRICAL_S * 1e3:g} ms",
                 measured=f"{fmt_time(best['time'])} ({best['strategy']}); auto {fmt_time(auto['time']) if auto else '–'}",
                 met="yes" if best["time"] <= TARGET_EMPIRICAL_S else "no",
             )
@@ -306,7 +306,7 @@ def report(res) -> str:
                         f"{m.get('glibc_tunables') or '(unset)'} ({m.get('transparent_hugepage', 'unknown')})",
                     ),
                     (
-                        "BLAS 2048³ matmul, float64 / float32",
+                        "BLAS $2048^3$ matmul, float64 / float32",
                         f"{m['matmul_float64'] / 1e9:.1f} / {m['matmul_float32'] / 1e9:.1f} GFLOP/s",
                     ),
                     ("date, wall time of the run", f"{m.get('date', '')}, {m.get('wall_seconds', 0):.0f} s"),
@@ -336,10 +336,10 @@ def report(res) -> str:
         out += [
             "## Analytic kernels",
             "",
-            "Σ and K together for x2 = None (N × N), median of warm calls; ns/entry/layer excludes the Gram matrix; "
-            "GB/s counts the least traffic of the algorithm (straightforward and library 4N² words per layer, fast 7N² words in all) "
+            "$\\Sigma$ and $K$ together for x2 = None ($N \\times N$), median of warm calls; ns/entry/layer excludes the Gram matrix; "
+            "GB/s counts the least traffic of the algorithm (straightforward and library $4N^2$ words per layer, fast $7N^2$ words in all) "
             "and % copy compares it with the copy bandwidth; error: max off-diagonal difference from the straightforward recursion, "
-            "relative to sqrt(Σ(x,x)Σ(x',x')).",
+            "relative to $\\sqrt{\\Sigma(x,x)\\Sigma(x',x')}$.",
             "",
             table(
                 rows,
@@ -410,8 +410,8 @@ def report(res) -> str:
         out += [
             "## Empirical NTK",
             "",
-            "Full kernel (N, N, n_L, n_L) of a ReLU MLP (widths n0-...-n_L); FLOPs from ntkbook.ntk.strategy_cost; "
-            "% BLAS = achieved FLOP/s over the 2048³ matmul rate of the same dtype. The strategies of a network are "
+            "Full kernel $(N, N, n_L, n_L)$ of a ReLU MLP (widths $n_0$-...-$n_L$); FLOPs from ntkbook.ntk.strategy_cost; "
+            "% BLAS = achieved FLOP/s over the $2048^3$ matmul rate of the same dtype. The strategies of a network are "
             "timed round-robin; the automatic choice is judged on each one's fastest call.",
             "",
             table(
@@ -457,7 +457,7 @@ def plot(rows, path: pathlib.Path) -> None:
         if pts:
             ax.plot(*zip(*pts), style, label=impl)
     gram = sorted({(r["N"], r["gram"]) for r in sweep})
-    ax.plot(*zip(*gram), "k:", label="Gram matrix x xᵀ alone")
+    ax.plot(*zip(*gram), "k:", label="Gram matrix $x x^\\top$ alone")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("N (inputs; the kernel is N × N)")
@@ -478,7 +478,7 @@ def page(md: str, res) -> str:
 
 This page is written by the benchmark suite (`make bench`, that is `python -m benchmarks`); do not edit it by
 hand. It records how fast the library computes the two kernels of the book -- the analytic infinite-width
-pair (Σ, K) of chapter 10 and the empirical NTK of chapter 8 -- on the machine that ran it, and whether the
+pair $(\\Sigma, K)$ of chapter 10 and the empirical NTK of chapter 8 -- on the machine that ran it, and whether the
 performance targets set for the project are met.
 
 ## How the numbers are taken
@@ -490,9 +490,9 @@ copy bandwidth of the machine and the rate of a large BLAS matrix product.
 
 The fast analytic path (`ntkbook._fast.kernels`, which `infinite_width_kernels` takes for identity, ReLU
 and erf) computes the whole depth-L recursion as one fused elementwise pass per tile of rows of the Gram
-matrix x xᵀ: a polynomial arccos that XLA vectorises (evaluated by Estrin's scheme, a short dependency
-chain), no divisions in the pass, the diagonal Σ(x, x) by its own vector recursion. The tiles run in a
-software-pipelined loop -- each iteration writes the previous tile's Σ + iK into Σ and K and computes the
+matrix $x x^\\top$: a polynomial arccos that XLA vectorises (evaluated by Estrin's scheme, a short dependency
+chain), no divisions in the pass, the diagonal $\\Sigma(x, x)$ by its own vector recursion. The tiles run in a
+software-pipelined loop -- each iteration writes the previous tile's $\\Sigma + iK$ into $\\Sigma$ and $K$ and computes the
 next tile's as one fusion with a single root -- so the program is the same, and as fast, called directly or
 inside the caller's `jax.jit` (rows `library` and `library-jit`). With x2 = x1 the opt-in `symmetric`
 path computes the upper blocks only and mirrors them. Matrices larger than memory are computed in tiles by
@@ -511,7 +511,7 @@ the section "Fresh memory and huge pages" below measures the target case with an
 :name: fig-bench-time-vs-n
 :width: 85%
 
-Time per call of (Σ, K) for a depth-4 ReLU network (three ReLU layers), float64, n0 = 784, inputs
+Time per call of $(\\Sigma, K)$ for a depth-4 ReLU network (three ReLU layers), float64, n0 = 784, inputs
 standard normal, against N, with the Gram matrix alone for reference; machine: {m["cpu"]}, {m["cores"]} cores,
 load average {m["load_start"]} at the start of the run.
 ```

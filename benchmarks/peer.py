@@ -232,10 +232,10 @@ def report(res: dict) -> str:
     out = [
         "## ntkbook beside neural-tangents",
         "",
-        f"`make bench-peer`: (Σ, K) for x2 = None, N = {p['n']}, n0 = {p['n0']}, depth {p['depth']} ({p['depth'] - 1} "
-        f"activation layers), β = {p['beta']}, float64, each library in its own process and venv, timed turn about "
+        f"`make bench-peer`: $(\\Sigma, K)$ for x2 = None, N = {p['n']}, n0 = {p['n0']}, depth {p['depth']} ({p['depth'] - 1} "
+        f"activation layers), $\\beta$ = {p['beta']}, float64, each library in its own process and venv, timed turn about "
         f"({p['repeats']} rounds; median of warm calls, range over rounds in brackets). ns/e/l: ns per entry per "
-        "layer beyond the Gram matrix, (t - t_Gram) / (N² (depth - 1)). direct: the library's function as called "
+        "layer beyond the Gram matrix, $(t - t_{\\mathrm{Gram}})/(N^2(\\mathrm{depth} - 1))$. direct: the library's function as called "
         "without jit; jit: inside the user's own jax.jit. × NT jit: neural-tangents' jax.jit(kernel_fn) ns/e/l over "
         "ntkbook's (per round: min..max); the same ratio of CPU time (both threads of each process), less "
         "sensitive to other work sharing the cores.",
@@ -323,10 +323,10 @@ def report(res: dict) -> str:
         ]
     out += _quadrature_report(res)
     out += [
-        "The two libraries agree (max |Δ| / sqrt(Σ(x,x) Σ(x',x')) over 64 of the inputs, off the diagonal / on it): "
+        "The two libraries agree ($\\max \\lvert\\Delta\\rvert/\\sqrt{\\Sigma(x,x)\\Sigma(x',x')}$ over 64 of the inputs, off the diagonal / on it): "
         + ", ".join(f"{k} {v[0]:.0e} / {v[1]:.0e}" for k, v in sorted(plain["agree"].items()))
         + " -- on the diagonal of the ReLU NTK neural-tangents takes arccos of a correlation a rounding away from 1 "
-        "(about sqrt(eps)); ntkbook's is exact there.",
+        "(about $\\sqrt{\\epsilon}$); ntkbook's is exact there.",
     ]
     return "\n".join(out)
 
@@ -362,8 +362,8 @@ def _quadrature_report(res: dict) -> list[str]:
     return [
         f"**Activations without a closed form: N = {p['quad_n']}, depth {p['quad_depth']}.**",
         "",
-        f"ntkbook's quadrature with its accuracy contract (relative error <= 1e-10, or a refusal) beside neural-tangents' "
-        f"(tanh: its fixed Gauss-Hermite rule `{nt_rule}`, no error control; gelu: its closed form). Δ: the NTKs' "
+        f"ntkbook's quadrature with its accuracy contract (relative error $\\le 10^{{-10}}$, or a refusal) beside neural-tangents' "
+        f"(tanh: its fixed Gauss-Hermite rule `{nt_rule}`, no error control; gelu: its closed form). $\\Delta$: the NTKs' "
         "difference over 64 of the inputs, scaled as below (off the diagonal / on it).",
         "",
         table(
@@ -373,11 +373,11 @@ def _quadrature_report(res: dict) -> list[str]:
                 ("case", "activation, call"),
                 ("nb", "ntkbook: time/call"),
                 ("nt", "neural-tangents: time/call"),
-                ("err", "Δ NTK"),
+                ("err", "$\\Delta$ NTK"),
             ],
         ),
         "",
-        f"Target (issue 17): <= {QUAD_TARGET_S:g} s per call, without GLIBC_TUNABLES: "
+        f"Target (issue 17): $\\le$ {QUAD_TARGET_S:g} s per call, without GLIBC_TUNABLES: "
         + ("met" if met and all(met) else "NOT met")
         + ".",
         "",

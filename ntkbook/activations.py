@@ -68,7 +68,7 @@ def get(activation: str | Activation, name: str = "activation") -> Activation:
 
 
 def name_of(activation: str | Activation) -> str | None:
-    """The canonical name of a named activation (``"linear"`` -> ``"identity"``), else ``None``."""
+    """The canonical name of a named activation (``"linear"`` gives ``"identity"``), else ``None``."""
     if isinstance(activation, str):
         fn = get(activation)
     else:

@@ -1,8 +1,8 @@
-"""The central limit theorem, by Monte Carlo: scalar distributions with their exact moments, sample
+r"""The central limit theorem, by Monte Carlo: scalar distributions with their exact moments, sample
 means of ``N`` i.i.d. draws, their moments, and batch-means standard errors.
 
-The sample mean of ``N`` i.i.d. draws has mean mu and variance sigma^2 / N, and its standardized
-version tends to the standard normal; the multivariate version has covariance Sigma / N. This
+The sample mean of ``N`` i.i.d. draws has mean :math:`\mu` and variance :math:`\sigma^2/N`, and its standardized
+version tends to the standard normal; the multivariate version has covariance :math:`\Sigma/N`. This
 module draws the means and estimates their moments, with standard errors; the chapter's studies
 and claims are in ``ntkbook.chapters.c03_clt``.
 
@@ -45,10 +45,11 @@ Sampler = Callable[[jax.Array, tuple[int, ...]], jax.Array]
 
 
 class Distribution(NamedTuple):
-    """A scalar distribution with its sampler and exact moments.
+    r"""A scalar distribution with its sampler and exact moments.
 
-    Attributes: ``name``; ``sampler(key, shape)``; ``mean`` mu; ``var`` sigma^2; ``skew`` the
-    skewness gamma = E[(x - mu)^3] / sigma^3; ``exkurt`` the excess kurtosis E[(x - mu)^4] / sigma^4 - 3.
+    Attributes: ``name``; ``sampler(key, shape)``; ``mean`` :math:`\mu`; ``var`` :math:`\sigma^2`; ``skew`` the
+    skewness :math:`\gamma = \mathbb{E}[(x - \mu)^3]/\sigma^3`; ``exkurt`` the excess kurtosis
+    :math:`\mathbb{E}[(x - \mu)^4]/\sigma^4 - 3`.
     """
 
     name: str
@@ -60,7 +61,7 @@ class Distribution(NamedTuple):
 
 
 def exponential(rate: float = 1.0) -> Distribution:
-    """Exponential(rate): mu = 1/rate, sigma^2 = 1/rate^2, gamma = 2, excess kurtosis 6."""
+    r"""Exponential(rate): :math:`\mu = 1/\lambda`, :math:`\sigma^2 = 1/\lambda^2` (:math:`\lambda` the rate), :math:`\gamma = 2`, excess kurtosis 6."""
     rate = positive_float(rate, "rate")
     return Distribution(
         f"exponential(rate={rate:g})",
@@ -73,14 +74,14 @@ def exponential(rate: float = 1.0) -> Distribution:
 
 
 def uniform() -> Distribution:
-    """Uniform(0, 1): mu = 1/2, sigma^2 = 1/12, gamma = 0, excess kurtosis -6/5."""
+    r"""Uniform(0, 1): :math:`\mu = 1/2`, :math:`\sigma^2 = 1/12`, :math:`\gamma = 0`, excess kurtosis :math:`-6/5`."""
     return Distribution(
         "uniform(0, 1)", lambda key, shape: jax.random.uniform(key, shape, dtype=jnp.float64), 0.5, 1 / 12, 0.0, -1.2
     )
 
 
 def bernoulli(p: float = 0.2) -> Distribution:
-    """Bernoulli(p): mu = p, sigma^2 = p q, gamma = (q - p)/sqrt(p q), excess kurtosis (1 - 6pq)/(pq)."""
+    r"""Bernoulli(p): :math:`\mu = p`, :math:`\sigma^2 = pq`, :math:`\gamma = (q - p)/\sqrt{pq}`, excess kurtosis :math:`(1 - 6pq)/(pq)`, :math:`q = 1 - p`."""
     p = positive_float(p, "p")
     if not p < 1:
         raise ValueError(f"p must be in (0, 1), got {p}")

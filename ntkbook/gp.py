@@ -354,7 +354,7 @@ def _lml_core(L, y):
 
 
 def second_moment(samples) -> jax.Array:
-    """``C_hat = (1/S) sum_s f_s f_s^T``: the covariance estimate of zero-mean samples ``(S, n)`` -> ``(n, n)``."""
+    """``C_hat = (1/S) sum_s f_s f_s^T``: the covariance estimate of zero-mean samples ``(S, n)``, of shape ``(n, n)``."""
     f = as_array(samples, "samples", ndim=2)
     return _second_moment_core(f)
 

@@ -128,7 +128,7 @@ def flat_outputs(apply_fn, params: Any, x: jax.Array) -> tuple[Any, jax.Array]:
     is the ``N n_L x P`` Jacobian ``Df(θ)``.
 
     Args:
-      apply_fn: ``apply_fn(params, x)`` -> ``(N, n_L)``; params: ``θ`` (a pytree); x: ``(N, n_0)``.
+      apply_fn: ``apply_fn(params, x)`` of shape ``(N, n_L)``; params: ``θ`` (a pytree); x: ``(N, n_0)``.
     """
     apply_fn = as_callable(apply_fn, "apply_fn")
     x = as_array(x, "x", ndim=2)
@@ -185,7 +185,7 @@ def hessian_norm(
     a brute-force maximisation in the tests).
 
     Args:
-      apply_fn: ``apply_fn(params, x)`` -> ``(N, n_L)``; params: ``θ``; x: ``(N, n_0)``.
+      apply_fn: ``apply_fn(params, x)`` of shape ``(N, n_L)``; params: ``θ``; x: ``(N, n_0)``.
       key: PRNG key of a random (standard normal) starting direction, or
       start: the starting direction itself, shape ``(P,)``, any norm (give exactly one of the two).
       iterations: number of alternating steps.

@@ -136,7 +136,7 @@ def _check_network(apply_fn, params, x):
 
 
 def _single(apply_fn):
-    """``f(params, x)`` for one input ``x`` of shape ``(n_0,)`` -> ``(n_L,)``."""
+    """``f(params, x)`` of shape ``(n_L,)`` for one input ``x`` of shape ``(n_0,)``."""
     return lambda params, x: apply_fn(params, x[None, :])[0]
 
 
@@ -353,8 +353,8 @@ def empirical_ntk(
       strategy: ``"jacobian"``, ``"products"``, ``"layerwise"`` (needs ``mlp_config`` and params
         of :mod:`ntkbook.mlp`; ``apply_fn`` is then not used) or ``"auto"`` (see
         :func:`choose_strategy`).
-      output: ``"full"`` -> ``(N1, N2, n_L, n_L)`` with ``K[a, b, i, j] = ∂f_i(x1_a)/∂θ · ∂f_j(x2_b)/∂θ``;
-        ``"diagonal"`` -> ``(N1, N2, n_L)`` (the entries ``i = j``); ``"trace"`` -> ``(N1, N2)``
+      output: ``"full"`` gives ``(N1, N2, n_L, n_L)`` with ``K[a, b, i, j] = ∂f_i(x1_a)/∂θ · ∂f_j(x2_b)/∂θ``;
+        ``"diagonal"`` gives ``(N1, N2, n_L)`` (the entries ``i = j``); ``"trace"`` gives ``(N1, N2)``
         (their sum).
       mlp_config: ``dict(activation=..., beta=...)`` of the mlp network ``apply_fn`` computes;
         enables ``"layerwise"``.

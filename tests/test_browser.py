@@ -2,7 +2,7 @@
 
 For each page in the table of contents: HTTP 200; every equation typeset by MathJax 3 (no
 ``mjx-merror``, no undefined macro shown in red, no raw TeX left in the text); every image
-loaded; no console error and no failed or off-machine request; internal links resolve; every check
+loaded; no math written as plain text (``K^(1)``, ``||Δθ||``: :mod:`ntkbook.claims.mathtext`); no console error and no failed or off-machine request; internal links resolve; every check
 (``.ntkbook-check``) collapsed and at most 60 px tall at 1280 px; at a phone's 390 px nothing widens
 the page (wide equations and tables scroll inside their own box, book/_static/ntkbook.css). A separate
 one-page book stores a check whose text has ``$...$`` math and shows that MathJax typesets it. With
@@ -25,6 +25,8 @@ import urllib.request
 
 import pytest
 from test_book_build import repository_path
+
+from ntkbook.claims.mathtext import untypeset_math
 
 pytestmark = pytest.mark.browser
 
@@ -87,6 +89,11 @@ PROSE_TEXT_JS = """() => {
   clone.querySelectorAll('pre, code, mjx-container, script, style, .cell_input, .highlight').forEach(e => e.remove());
   return clone.innerText;
 }"""
+
+# The text a reader reads as prose: also without the source's verbatim quotes (block quotes: its words, as
+# written) and API signatures (code); checks' details included. ntkbook.claims.mathtext finds math in it
+# that is written as plain text.
+READER_TEXT_JS = PROSE_TEXT_JS.replace(".highlight'", ".highlight, blockquote, .sig'")
 
 RED_TEXT_JS = """() => Array.from(document.querySelectorAll('mjx-container mjx-mtext, mjx-container mjx-mi'))
   .filter(e => { const c = getComputedStyle(e).color; return c === 'rgb(255, 0, 0)' || c === 'red'; })
@@ -172,6 +179,9 @@ def check_page(browser, base, path, project_root):
     if dollar:
         i = dollar.start()
         problems.append(f"untypeset math left in the text: ...{prose[max(0, i - 60) : i + 80]!r}...")
+    untypeset = untypeset_math(page.evaluate(READER_TEXT_JS))
+    if untypeset:
+        problems.append(f"{len(untypeset)} fragments of math as plain text, e.g. {untypeset[:4]}")
     for check in page.evaluate(CHECKS_JS):
         if check["open"] or check["height"] > CHECK_MAX_HEIGHT_PX:
             problems.append(f"a check is {check['height']:.0f} px tall (open: {check['open']}): {check['text']!r}")

@@ -9,7 +9,7 @@ text and the visible text of every page of the built book.
 The patterns are heuristics chosen for the texts this book writes: they flag Greek letters and math
 symbols in Unicode, carets, one-letter subscripts, norm and absolute-value bars, ASCII operators
 (``->``, ``!=``, ``>=``), primes and elementary functions applied with parentheses. Words, numbers,
-code identifiers (``kernel_map``, more than one letter before the underscore) and the check
+code identifiers (``kernel_map``, ``x_test``: more than one letter on a side of the underscore) and the check
 line's own ``≤`` pass.
 """
 
@@ -22,12 +22,12 @@ __all__ = ["UNTYPESET_PATTERNS", "strip_math", "untypeset_math"]
 # (name, pattern): what each pattern catches, for the message.
 UNTYPESET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Greek letter", re.compile(r"[\u0391-\u03a9\u03b1-\u03c9\u03d1\u03d5\u03f5]")),
-    ("math symbol", re.compile(r"[²³¹⁰⁴⁵⁶⁷⁸⁹⁻⁺₀₁₂₃₄ₗₙₘₖᵢⱼᵀ√∑∏∫∞∂∇·×≈≠∈∉⊗⊙⟨⟩‖→←↦∘̂̃̇]")),
+    ("math symbol", re.compile(r"[²³¹⁰⁴⁵⁶⁷⁸⁹⁻⁺₀₁₂₃₄ₗₙₘₖᵢⱼᵀ√∑∏∫∞∂∇≈≠∈∉⊗⊙⟨⟩‖→←↦∘̂̃̇]")),
     ("caret", re.compile(r"[\w)\]}]\^")),
-    ("subscript", re.compile(r"(?<![\w.\\])[A-Za-z]_[\w{(]")),
+    ("subscript", re.compile(r"(?<![\w.\\])[A-Za-z]_(?:[A-Za-z0-9](?![\w])|[{(])")),
     ("norm bars", re.compile(r"\|\||\|[\w(][^|\n]{0,40}\|")),
     ("ASCII operator", re.compile(r"->|!=|>=|<=|\+/-")),
-    ("prime", re.compile(r"(?<![A-Za-z])[A-Za-z]'(?![A-Za-z])")),
+    ("prime", re.compile(r"(?<![A-Za-z])[A-Za-z]['’](?![A-Za-z])")),
     ("function call", re.compile(r"\b(?:sqrt|exp|log|ln|arcsin|arccos|tanh|erf|relu)\(")),
 )
 
