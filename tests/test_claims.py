@@ -209,3 +209,19 @@ def test_a_claim_refuses_float32_instead_of_switching_jax_to_float64():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "refused", proc.stderr[-2000:]
+
+
+def test_a_failing_symbolic_check_shows_nonzero_and_its_residual_typeset():
+    x = sp.Symbol("x")
+    r = C.check_symbolic("$x^2$ vs $x \\cdot x + 1$", x**2, x * x + 1, expect=False)
+    assert r.ok and r.error_shown == C.checks.NONZERO and "nan" not in repr(r)
+    assert "residual $-1$" in r.detail and "\\(\\neq 0\\)" in r._repr_html_()
+
+
+def test_no_stored_check_shows_nan():
+    """A stored error or tolerance is a number, a bound or "nonzero" (a symbolic difference), never nan."""
+    from ntkbook.claims.ledger import stored_results
+
+    shown = [(cid, f["what"], f["error"], f["tolerance"]) for cid, fs in stored_results().items() for f in fs]
+    assert shown
+    assert not [s for s in shown if "nan" in s[2] or "nan" in s[3]]
