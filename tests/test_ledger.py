@@ -2,6 +2,7 @@
 map, run no claim, and notice when those results are out of step with the registry or with the text nbval
 compares."""
 
+import dataclasses
 import json
 import re
 import shutil
@@ -82,27 +83,34 @@ def _errata(book_copy):
     return text, re.split(r"^\(source-erratum-\d+\)=\n", text, flags=re.M)[1:]
 
 
-def test_errata_page_lists_every_wrong_statement_with_what_is_true_first(book_copy):
+def test_errata_page_lists_every_wrong_statement_headed_by_what_is_true(book_copy):
     _, sections = _errata(book_copy)
     wrong = [e for e in sm.ENTRIES if e.verdict == "wrong"]
     assert len(sections) == len(wrong)
     reg = claims.registry()
     for i, (e, sec) in enumerate(zip(wrong, sections, strict=True), 1):
         heading, _, body = sec.partition("\n")
-        # A short plain heading (the page's side contents list it), what is true right beneath it.
-        assert heading == f"### {i}. {ledger.errata_heading(e)}"
-        assert "$" not in heading and "{" not in heading and len(heading) <= 40, heading
-        assert body.lstrip("\n").startswith(f"**What is true.** {e.truth}\n")
+        # The heading is the headline (what is true, in one line: the page's side contents list it); beneath it
+        # where and how the source is wrong, then what is true in full, then the source's statement.
+        assert heading == f"### {i}. {e.headline}" == f"### {i}. {ledger.errata_heading(e)}"
         a, b = e.lines
         where = f"line {a}" if a == b else f"lines {a}–{b}"
-        assert f"**{e.severity}** · Source {where}" in body  # the severity class and the source lines
-        assert f"The source ({where}):" in body
+        paragraphs = body.strip("\n").split("\n\n")
+        assert paragraphs[0].startswith(f"**{e.severity}** · Source {where} ({sm.section_of(e)})"), paragraphs[0]
+        assert paragraphs[1] == f"**What is true.** {e.truth}"
+        assert paragraphs[2] == f"The source ({where}):"
         assert ledger.quote_markdown(e.quote) in body  # the statement quoted beneath, as math
         as_written = [c for c in e.claims if c in reg and reg[c].source_holds is False]
         if as_written:
             assert all(f"{{ref}}`{c} <{ledger.anchor(reg[c])}>` (as written)" in body for c in as_written)
         else:
             assert "*No check of the statement as written:*" in body
+
+
+def test_an_entry_without_a_headline_is_headed_by_where_and_how_wrong():
+    e = sm.Entry((54, 54), "a quote", "wrong", "typo", truth="what is true")
+    assert ledger.errata_heading(e) == "Line 54, typo"
+    assert ledger.errata_heading(dataclasses.replace(e, headline="A *short* truth")) == "A \\*short\\* truth"
 
 
 def test_errata_summary_counts_each_severity(book_copy):

@@ -14,6 +14,7 @@ import pytest
 from ntkbook import claims
 from ntkbook.claims import cli, ledger
 from ntkbook.claims import source_map as sm
+from ntkbook.claims.mathtext import strip_math, untypeset_math
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +60,8 @@ def test_entries_are_well_formed():
             problems.append(f"{_where(e)}: severity {e.severity!r} with verdict {e.verdict!r}")
         if e.verdict == "wrong" and not e.truth:
             problems.append(f"{_where(e)}: a wrong entry says what is true")
-        if e.verdict != "wrong" and (e.truth or e.no_check):
-            problems.append(f"{_where(e)}: truth and no_check belong to wrong entries")
+        if e.verdict != "wrong" and (e.truth or e.no_check or e.headline):
+            problems.append(f"{_where(e)}: headline, truth and no_check belong to wrong entries")
         if e.verdict == "prose" and (e.claims or not e.note):
             problems.append(f"{_where(e)}: prose has no claims and says why")
         if not e.quote or e.quote != sm.normalise(e.quote):
@@ -69,6 +70,65 @@ def test_entries_are_well_formed():
             problems.append(f"{_where(e)}: a claim named twice")
     starts = [e.lines[0] for e in sm.ENTRIES]
     assert starts == sorted(starts), "entries are in the order of the source"
+    assert not problems, "\n".join(problems)
+
+
+# TeX that sets no glyph of its own: fonts, accents, delimiters' sizes, spaces.
+_TEX_MARKUP = re.compile(
+    r"\\(?:[,;:! ]|(?:math[a-z]+|text|operatorname|tilde|hat|bar|dot|ddot|vec|left|right|[bB]igg?[lr]?|q?quad)"
+    r"(?![A-Za-z]))"
+)
+
+
+def visible_length(text: str) -> int:
+    """About how many characters ``text`` shows once typeset: outside ``$...$`` every character; inside, a
+    TeX command that sets a symbol counts one, markup (fonts, accents, sizes, spaces), braces, ``^`` and
+    ``_`` none, a space one (it stands for the room around an operator). A fraction counts its numerator
+    and denominator side by side: an upper estimate."""
+    parts = text.split("$")
+    n = 0
+    for k, part in enumerate(parts):
+        if k % 2 == 0:
+            n += len(part)
+            continue
+        tex = _TEX_MARKUP.sub("", part)
+        tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+        n += len(re.sub(r"[{}^_]", "", tex))
+    return n
+
+
+def test_visible_length_counts_what_is_typeset():
+    assert visible_length("A kernel must also be positive semi-definite") == 44
+    assert visible_length(r"loses $y \equiv 0$") == len("loses y = 0")
+    assert visible_length(r"$\mathbf{x}^{(l)}_i$") == len("x(l)i")
+    assert visible_length(r"$\lVert\Delta\theta\rVert$") == 4
+    assert visible_length(r"$\sigma_w^2\,\mathbb{E}[u]$") == len("σw2E[u]")
+
+
+def test_every_wrong_entry_is_headed_by_a_short_statement_of_what_is_true():
+    """The headline heads the erratum (the errata page's side contents list it): what is true, in one short
+    line, with its math typeset; no two errata share one."""
+    problems = []
+    wrong = [e for e in sm.ENTRIES if e.verdict == "wrong"]
+    for e in wrong:
+        h = e.headline
+        if not h.strip():
+            problems.append(f"{_where(e)}: no headline")
+            continue
+        if h.count("$") % 2 or "$$" in h:
+            problems.append(f"{_where(e)}: unbalanced or display math in the headline {h!r}")
+        if len(strip_math(h)) > 90 or visible_length(h) > 90:
+            problems.append(f"{_where(e)}: the headline is long ({visible_length(h)} characters shown): {h!r}")
+        if untypeset_math(h):
+            problems.append(f"{_where(e)}: math outside $...$ in the headline: {untypeset_math(h)}")
+        if "|" in h:
+            problems.append(f"{_where(e)}: a bar in the headline (write \\lvert, \\rVert): {h!r}")
+        if ledger.md_text(h) != h:
+            problems.append(f"{_where(e)}: markup outside the math of the headline: {h!r}")
+        if h == e.truth or h.rstrip(".") != h:
+            problems.append(f"{_where(e)}: the headline is a heading, not the truth's paragraph: {h!r}")
+    repeated = sorted({e.headline for e in wrong if [f.headline for f in wrong].count(e.headline) > 1})
+    assert not repeated, f"headlines shared by several errata: {repeated}"
     assert not problems, "\n".join(problems)
 
 

@@ -412,14 +412,19 @@ def _chapters_of(e: sm.Entry, reg: dict[str, Claim]) -> list[str]:
 
 
 def errata_heading(e: sm.Entry) -> str:
-    """The short heading of an erratum (plain text, for the page's side contents): where it is, and how wrong.
-    What is true follows beneath it, then the source's statement."""
+    """The heading of an erratum: what is true, in one short line (the entry's ``headline``: text with
+    ``$...$`` math, as the page's side contents list it). Where the source is wrong, and how, is the line
+    beneath; then what is true in full, then the source's statement. An entry without a headline is headed
+    by where it is and how wrong (the tests require a headline of every wrong entry of the source map)."""
+    if e.headline:
+        return md_text(e.headline)
     return f"{_lines_text(e).capitalize()}, {e.severity}"
 
 
 def errata_markdown(results, entries: tuple[sm.Entry, ...] = sm.ENTRIES) -> str:
-    """The errata page: every wrong statement of the source map, by section of the source; each under a short
-    heading (where, how wrong), with what is true beneath it, then the source's statement quoted as math."""
+    """The errata page: every wrong statement of the source map, by section of the source; each headed by
+    what is true in one line (:func:`errata_heading`), with where and how the source is wrong beneath it, then
+    what is true in full, then the source's statement quoted as math."""
     reg = {c.id: c for c, _ in results}
     stored = {c.id: r for c, r in results if r}
     wrong = [e for e in entries if e.verdict == "wrong"]
@@ -429,12 +434,13 @@ def errata_markdown(results, entries: tuple[sm.Entry, ...] = sm.ENTRIES) -> str:
         "",
         "Every statement of the source survey {cite:p}`weng2022ntk` that this book finds wrong or incomplete",
         "*as written*, in the order of the source. The list is generated from the {doc}`source map <source-map>`,",
-        "where every statement of the source that carries math is quoted with its verdict. Each erratum says",
-        "first what is true; beneath it the source's statement is quoted verbatim (its own LaTeX, with the",
-        "line numbers of the source text), then the claims that check it: the check of the statement as",
-        "written, which is expected to fail, and the checks of the corrected statement. Where no computation",
-        "can show the error (a word, a shape, a missing hypothesis), the entry says why. The measured errors",
-        "are those stored in the chapters, which every test run re-computes.",
+        "where every statement of the source that carries math is quoted with its verdict. Each erratum is",
+        "headed by what is true, in one line; beneath it are where the source is wrong and how (its severity,",
+        "as in the table below), what is true in full, and the source's statement quoted verbatim (its own",
+        "LaTeX, with the line numbers of the source text), then the claims that check it: the check of the",
+        "statement as written, which is expected to fail, and the checks of the corrected statement. Where no",
+        "computation can show the error (a word, a shape, a missing hypothesis), the entry says why. The",
+        "measured errors are those stored in the chapters, which every test run re-computes.",
         "",
         f"**{len(wrong)} errata, {executable} of them shown by a failing check of the statement as written.**",
         "",
@@ -457,9 +463,9 @@ def errata_markdown(results, entries: tuple[sm.Entry, ...] = sm.ENTRIES) -> str:
             f"(source-erratum-{i})=",
             f"### {i}. {errata_heading(e)}",
             "",
-            f"**What is true.** {e.truth}",
-            "",
             f"**{e.severity}** · {where}",
+            "",
+            f"**What is true.** {e.truth}",
             "",
             f"The source ({_lines_text(e)}):",
             "",

@@ -10,8 +10,9 @@ derivation -- with its line range in the source file (1-based, inclusive), the s
     The statement is right as written; ``claims`` lists the claims that check it (empty where no claim
     checks it yet, which the note says).
 ``wrong``
-    The statement is wrong as written. ``severity`` says how (:data:`SEVERITIES`), ``truth`` says what
-    is true (the heading of its erratum), ``claims`` lists the failing as-written claim and the passing
+    The statement is wrong as written. ``severity`` says how (:data:`SEVERITIES`), ``headline`` says
+    in one short line what is true (the heading of its erratum), ``truth`` says it in full (the paragraph
+    beneath), ``claims`` lists the failing as-written claim and the passing
     corrected claims where the error is executable, and ``no_check`` says in one line why no as-written
     check applies where none does.
 ``prose``
@@ -77,8 +78,10 @@ class Entry:
       severity: for ``wrong`` only, one of :data:`SEVERITIES`.
       claims: ids of the claims that check it (as-written claims first).
       note: what the reader should know (MyST, ``$...$`` math).
-      truth: for ``wrong`` only, what is true (MyST): the heading of the erratum.
+      truth: for ``wrong`` only, what is true (MyST), in full: the paragraph under the erratum's heading.
       no_check: for ``wrong`` only, why no as-written check applies, where none does.
+      headline: for ``wrong`` only, what is true in one short line (MyST, ``$...$`` math, about 70 visible
+        characters): the heading of the erratum. It states the truth, never the source's wrong claim.
     """
 
     lines: tuple[int, int]
@@ -89,6 +92,7 @@ class Entry:
     note: str = ""
     truth: str = ""
     no_check: str = ""
+    headline: str = ""
 
     def as_dict(self) -> dict:
         """The entry as the JSON object of ``python -m ntkbook source-map --json``."""
@@ -117,9 +121,18 @@ def _holds(lines, quote, claims=(), note=""):
     return Entry(_span(lines), _clean(quote), "holds", None, tuple(claims), _clean(note))
 
 
-def _wrong(lines, quote, severity, truth, claims=(), note="", no_check=""):
+def _wrong(lines, quote, severity, headline, truth, claims=(), note="", no_check=""):
+    # headline: what is true in one short line; truth: the same in full.
     return Entry(
-        _span(lines), _clean(quote), "wrong", severity, tuple(claims), _clean(note), _clean(truth), _clean(no_check)
+        _span(lines),
+        _clean(quote),
+        "wrong",
+        severity,
+        tuple(claims),
+        _clean(note),
+        _clean(truth),
+        _clean(no_check),
+        _clean(headline),
     )
 
 
@@ -208,6 +221,7 @@ ENTRIES: tuple[Entry, ...] = (
         54,
         r"""*ODE (Ordinary differential equation)* contains only an unknown function of one random variable.""",
         "notation",
+        r"An ODE's unknown depends on one independent variable, not a random one",
         r"""An ODE relates an unknown function of one *independent* variable, not a random one, to its
         derivatives; a vector-valued unknown such as $g$ in $\frac{dg}{dt} = -\eta K_{\infty} g$ (line 302) is
         one unknown function.""",
@@ -217,6 +231,7 @@ ENTRIES: tuple[Entry, ...] = (
         54,
         r"""A general form of ODE looks like $(x, y, \frac{dy}{dx}, \dots, \frac{d^n y}{dx^n}) = 0$ .""",
         "typo",
+        r"An ODE of order $n$ is $F(x, y, \frac{dy}{dx}, \dots, \frac{d^n y}{dx^n}) = 0$ for some $F$",
         r"""The general form of an ODE of order $n$ is $F(x, y, \frac{dy}{dx}, \dots, \frac{d^n y}{dx^n}) = 0$
         for a given function $F$.""",
         note="As written a tuple is set equal to $0$: the function $F$ is missing.",
@@ -231,6 +246,7 @@ ENTRIES: tuple[Entry, ...] = (
         61,
         r"""\text{Move same variables to the same side: } & \frac{dy}{y} = adx""",
         "condition",
+        r"Dividing by $y$ loses the solution $y \equiv 0$",
         r"""Dividing by $y$ needs $y \neq 0$: the solution $y \equiv 0$ is lost in this step.""",
         ["02-odes/separation_steps", "02-odes/integrating_factor"],
     ),
@@ -238,6 +254,7 @@ ENTRIES: tuple[Entry, ...] = (
         61,
         r"""\text{Put integral on both sides: } & \int \frac{dy}{y} = \int adx \\ & \ln(y) = ax + C'""",
         "math",
+        r"$\int \frac{dy}{y} = \ln\lvert y\rvert + C'$: taking $\ln(y)$ loses the solutions $y < 0$",
         r"""$\int \frac{dy}{y} = \ln\lvert y\rvert + C'$: with $\ln(y)$ the solutions with $y < 0$ are lost.""",
         ["02-odes/separation_steps", "02-odes/general_solution"],
     ),
@@ -245,6 +262,7 @@ ENTRIES: tuple[Entry, ...] = (
         61,
         r"""\text{Finally } & y = e^{ax+C'} = Ce^{ax}""",
         "math",
+        r"All solutions are $y = Ce^{ax}$ with $C \in \mathbb{R}$; the steps give only $C > 0$",
         r"""Every solution of $\frac{dy}{dx} = ay$ is $y = Ce^{ax}$ with $C$ any real number; the steps reach only
         $C = e^{C'} > 0$.""",
         ["02-odes/separation_steps", "02-odes/general_solution", "02-odes/integrating_factor"],
@@ -258,6 +276,7 @@ ENTRIES: tuple[Entry, ...] = (
         $\sigma^2$ , the *Central Limit Theorem* (CTL) states that the expectation would be Gaussian distributed
         when $N$ becomes really large.""",
         "math",
+        r"The sample mean, not the expectation, is nearly Gaussian for large $N$",
         r"""The expectation $\mu$ is a number: it is the sample mean $\bar{x}$, a random variable, that is nearly
         Gaussian for large $N$ (for finite $\sigma^2$).""",
         ["03-clt/expectation_as_written", "03-clt/mean_variance_mc", "03-clt/ks_rate"],
@@ -267,6 +286,7 @@ ENTRIES: tuple[Entry, ...] = (
         67,
         r"""\mathcal{N}(\mu, \frac{\sigma^2}{n})""",
         "typo",
+        r"The sample mean's variance is $\sigma^2/N$, with $N$ the sample size",
         r"""The variance of $\bar{x}$ is $\sigma^2/N$: the sample size is $N$.""",
         ["03-clt/mean_variance_as_written", "03-clt/mean_variance_symbolic"],
         note="$n$ is not defined in this section (it was the input dimension on line 42).",
@@ -276,6 +296,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\bar{x} = \frac{1}{N} \sum_{i=1}^N x_i \sim \mathcal{N}(\mu, \frac{\sigma^2}{n}) \quad \text{when } N
         \rightarrow \infty$$""",
         "math",
+        r"The CLT's limit is that of $\sqrt{N}(\bar{x} - \mu)/\sigma$; $\bar{x}$ itself tends to $\mu$",
         r"""$\sqrt{N}(\bar{x} - \mu)/\sigma \rightarrow \mathcal{N}(0, 1)$ in distribution as
         $N \rightarrow \infty$; $\bar{x} \approx \mathcal{N}(\mu, \sigma^2/N)$ only approximately, for large finite
         $N$.""",
@@ -288,6 +309,8 @@ ENTRIES: tuple[Entry, ...] = (
         r"""CTL can also apply to **multidimensional vectors**, and then instead of a single scale $\sigma^2$ we
         need to compute the **covariance matrix** of random variable $\Sigma$ .""",
         "typo",
+        r"""For vectors, $\sqrt{N}(\bar{\mathbf{x}} - \mu) \rightarrow
+        \mathcal{N}(0, \Sigma)$, $\Sigma$ the covariance matrix""",
         r"""The multivariate CLT: for i.i.d. vectors with finite covariance matrix $\Sigma$,
         $\sqrt{N}(\bar{\mathbf{x}} - \mu) \rightarrow \mathcal{N}(0, \Sigma)$ in distribution.""",
         ["03-clt/multivariate_covariance"],
@@ -302,6 +325,7 @@ ENTRIES: tuple[Entry, ...] = (
         terms of this function's derivatives. The Taylor expansion of a function $f(x)$ at $x = a$ can be written
         as:""",
         "condition",
+        r"Only an analytic function equals its Taylor series, where it converges",
         r"""Only an analytic function equals its Taylor series, and only where the series converges: the smooth
         $f(x) = e^{-1/x^2}$ ($f(0) = 0$) has every derivative $0$ at $a = 0$, so its series is $0 \neq f(x)$.""",
         ["04-taylor/series_as_written", "04-taylor/integral_remainder", "04-taylor/series_one_variable"],
@@ -313,6 +337,7 @@ ENTRIES: tuple[Entry, ...] = (
         75,
         r"""$$f(x) = f(a) + \sum_{k=1}^{\infty} \frac{1}{k!} (x - a)^k \nabla_x^k f(x)|_{x=a}$$""",
         "notation",
+        r"In $\mathbb{R}^n$ the $k$-th Taylor term is $\frac{1}{k!} D^k f(a)[x - a, \dots, x - a]$",
         r"""For $x \in \mathbb{R}^n$ the $k$-th term is the $k$-th derivative applied to $k$ copies of $x - a$,
         $\frac{1}{k!} D^k f(a)[x - a, \dots, x - a]$; for $k = 2$ it is $\frac{1}{2}(x - a)^\top H(a)(x - a)$.""",
         ["04-taylor/series_as_written_multivariate", "04-taylor/multivariate_terms", "04-taylor/series_one_variable"],
@@ -327,6 +352,7 @@ ENTRIES: tuple[Entry, ...] = (
         81,
         r"""$$f(x) \approx f(a) + (x - a) \nabla_x f(x)|_{x=a}$$""",
         "notation",
+        r"To first order $f(x) \approx f(a) + \nabla_x f(a)^\top (x - a)$",
         r"""$f(x) \approx f(a) + \nabla_x f(a)^\top (x - a) = f(a) + J(a)(x - a)$, with an error
         $O(\lVert x - a\rVert^2)$ for twice-differentiable $f$.""",
         ["04-taylor/linear_term_as_written", "04-taylor/linear_model", "04-taylor/remainder_rates_function"],
@@ -345,6 +371,7 @@ ENTRIES: tuple[Entry, ...] = (
         89,
         r"""The kernel should be symmetric, $K(x, x') = K(x', x)$ .""",
         "condition",
+        r"A kernel must also be positive semi-definite",
         r"""A kernel of kernel methods and Gaussian processes must be symmetric *and* positive semi-definite:
         $\sum_{i,j} c_i c_j K(x^{(i)}, x^{(j)}) \geq 0$ for all points and coefficients.""",
         ["05-kernels/symmetric_not_psd", "05-kernels/symmetry", "05-kernels/psd"],
@@ -365,6 +392,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""Assuming we have known all the labels of training samples $\{x^{(i)}, y^{(i)}\}$ , the label for a new
         input $x$ is predicted by a weighted sum $\sum_i K(x^{(i)}, x) y^{(i)}$ .""",
         "math",
+        r"A kernel predictor is $\sum_i \alpha_i K(x^{(i)}, x)$ with $\alpha = (K + \lambda I)^{-1} y$",
         r"""A kernel predictor weights the kernel with coefficients solved from the data,
         $\hat{y}(x) = \sum_i \alpha_i K(x^{(i)}, x)$ with $\alpha = (K + \lambda I)^{-1} y$, or normalises the
         weights (Nadaraya–Watson).""",
@@ -381,6 +409,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""Given a collection of data points $\{x^{(1)}, \dots, x^{(N)}\}$ , GP assumes that they follow a jointly
         multivariate Gaussian distribution, defined by a mean $\mu(x)$ and a covariance matrix $\Sigma(x)$ .""",
         "notation",
+        r"A GP makes the function values jointly Gaussian, not the data points",
         r"""A GP makes the function values $f(x^{(1)}), \dots, f(x^{(N)})$ jointly Gaussian, with means
         $\mu(x^{(i)})$ and covariances $K(x^{(i)}, x^{(j)})$; the data points themselves are not random.""",
         ["06-gaussian-processes/prior_covariance"],
@@ -439,6 +468,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""For $l = 0, \dots, L$ , each layer $l$ defines an affine transformation $A^{(l)}$ with a weight matrix
         $\mathbf{w}^{(l)} \in \mathbb{R}^{n_l \times n_{l+1}}$ and a bias $b^{(l)} \in \mathbb{R}^{n_{l+1}}$ .""",
         "notation",
+        r"Widths $n_0, \dots, n_L$ give $L$ affine maps, $l = 0, \dots, L-1$",
         r"""A network with widths $n_0, \dots, n_L$ has $L$ affine maps, $l = 0, \dots, L-1$, and its output is
         the last pre-activation $f = \tilde{A}^{(L)}$.""",
         ["07-notation/layer_count", "07-notation/layer_count_corrected"],
@@ -497,6 +527,7 @@ ENTRIES: tuple[Entry, ...] = (
         training is defined as follows, using a per-sample cost function $\ell : \mathbb{R}^{n_0} \times
         \mathbb{R}^{n_L} \rightarrow \mathbb{R}_+$ :""",
         "notation",
+        r"The per-sample cost takes an output and a label: $\ell : \mathbb{R}^{n_L} \times \mathcal{Y} \rightarrow \mathbb{R}_+$",
         r"""The per-sample cost takes the network's output and a label, $\ell : \mathbb{R}^{n_L} \times
         \mathcal{Y} \rightarrow \mathbb{R}_+$, as line 127 uses it: $\ell(f(\mathbf{x}^{(i)}; \theta),
         y^{(i)})$.""",
@@ -571,6 +602,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""We will look into detailed proof using NTK of how it guarantees that infinite width networks can
         converge to a global minimum when trained to minimize an empirical loss.""",
         "condition",
+        r"Zero loss for every labelling needs a positive definite limiting NTK",
         r"""Gradient flow on the squared loss drives the training error to zero when the limiting NTK is positive
         definite on the training inputs (Jacot et al. show it for inputs on the sphere, a non-polynomial
         $\sigma$, depth $L \geq 2$ and a bias $\beta > 0$); the source neither states this condition nor proves
@@ -597,6 +629,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""The output functions of a $L$ -layer network, $f_i(\mathbf{x}; \theta)$ for $i = 1, \dots, n_L$ , are
         i.i.d. centered Gaussian process of covariance $\Sigma^{(L)}$ , defined recursively as:""",
         "condition",
+        r"The outputs are i.i.d. GPs only in the infinite-width limit",
         r"""In the limit $n_1, \dots, n_{L-1} \rightarrow \infty$ the outputs $f_i$ are i.i.d. centred Gaussian
         processes with covariance $\Sigma^{(L)}$; at finite width they are neither Gaussian nor independent.""",
         [
@@ -622,6 +655,7 @@ ENTRIES: tuple[Entry, ...] = (
         \mathbf{x}') \end{bmatrix} \\ \Sigma^{(l+1)}(\mathbf{x}, \mathbf{x}') &= \mathbb{E}_{f \sim \mathcal{N}(0,
         \lambda^{(l)})} [\sigma(f(\mathbf{x})) \sigma(f(\mathbf{x}'))] + \beta^2 \end{aligned}$$""",
         "notation",
+        r"$\Sigma^{(l+1)}$ takes the expectation under the $2 \times 2$ covariance of $\Sigma^{(l)}$",
         r"""$\Sigma^{(l+1)}(\mathbf{x}, \mathbf{x}') = \mathbb{E}_{(u, v) \sim \mathcal{N}(0, \Lambda^{(l)})}
         [\sigma(u)\sigma(v)] + \beta^2$, with $\Lambda^{(l)}$ the $2 \times 2$ matrix of $\Sigma^{(l)}$ at
         $\mathbf{x}, \mathbf{x}'$ (the source's $\lambda^{(l+1)}$).""",
@@ -672,6 +706,7 @@ ENTRIES: tuple[Entry, ...] = (
         177,
         r"""&= \frac{1}{n_0} \sigma_w^2 \sum_{i=1}^{n_0} \sum_{j=1}^{n_0} x_i x'_j""",
         "math",
+        r"Only the terms $i = j$ carry $\sigma_w^2$; the cross terms carry $\mu_w^2 = 0$",
         r"""The weight term is $\frac{\sigma_w^2}{n_0} \sum_{i} x_i x'_i + \frac{\mu_w^2}{n_0} \sum_{i}\sum_{j}
         x_i x'_j$: only $i = j$ carries $\sigma_w^2$, the cross terms carry $\mu_w^2 = 0$.""",
         ["09-nngp/sigma1_source_line", "09-nngp/sigma1"],
@@ -680,6 +715,7 @@ ENTRIES: tuple[Entry, ...] = (
         177,
         r"""+ \frac{\beta \mu_b}{\sqrt{n_0}} \sum_{i=1}^{n_0} w_{im} (x_i + x'_i) + \sigma_b^2 \beta^2""",
         "math",
+        r"The expectation leaves $\mu_w \mu_b$, not a random $w_{im}$, in the cross term",
         r"""The cross term is $\frac{\beta \mu_w \mu_b}{\sqrt{n_0}} \sum_i (x_i + x'_i)$ (no random $w_{im}$
         survives the expectation) and the bias term $(\sigma_b^2 + \mu_b^2)\beta^2$.""",
         ["09-nngp/sigma1_source_line", "09-nngp/sigma1"],
@@ -697,6 +733,7 @@ ENTRIES: tuple[Entry, ...] = (
         thus $\tilde{A}_m^{(l)}(\cdot)$ is a Gaussian process with covariance $\Sigma^{(l)}$ and
         $\{\tilde{A}_i^{(l)}\}_{i=1}^{n_l}$ are i.i.d.""",
         "condition",
+        r"The induction hypothesis holds only as $n_1, \dots, n_{l-1} \rightarrow \infty$",
         r"""The induction hypothesis holds only in the limit $n_1, \dots, n_{l-1} \rightarrow \infty$ (the limit
         missing on line 161); the step then lets $n_l \rightarrow \infty$ after it, one limit after the
         other.""",
@@ -731,6 +768,8 @@ ENTRIES: tuple[Entry, ...] = (
         \mathbb{E}[\sigma(\tilde{A}_i^{(l)}(\mathbf{x}))^2] = \sigma_w^2 \Sigma^{(l)}(\mathbf{x}, \mathbf{x}) =
         \Sigma^{(l)}(\mathbf{x}, \mathbf{x}) \end{aligned}$$""",
         "math",
+        r"""The second moment is $\sigma_w^2\,\mathbb{E}[\sigma(u)^2]$, which
+        is $\Sigma^{(l)}(\mathbf{x}, \mathbf{x})$ only if $\sigma(u) = u$""",
         r"""$\mathbb{E}[(w_{im}^{(l)} \sigma(\tilde{A}_i^{(l)}(\mathbf{x})))^2] = \sigma_w^2\,
         \mathbb{E}_{u \sim \mathcal{N}(0, \Sigma^{(l)}(\mathbf{x}, \mathbf{x}))}[\sigma(u)^2]$: this is
         $\Sigma^{(l)}(\mathbf{x}, \mathbf{x})$ only for $\sigma(u) = u$ (for ReLU, half of it).""",
@@ -742,6 +781,7 @@ ENTRIES: tuple[Entry, ...] = (
         when the hidden layer gets infinitely wide $n_l \rightarrow \infty$ , $\tilde{A}_m^{(l+1)}(\mathbf{x})$ is
         Gaussian distributed with variance $\beta^2 + \text{Var}(\tilde{A}_i^{(l)}(\mathbf{x}))$ .""",
         "math",
+        r"Its variance is $\beta^2 + \mathbb{E}[\sigma(\tilde{A}_i^{(l)})^2]$, a second moment, at every width",
         r"""$\tilde{A}_m^{(l+1)}(\mathbf{x})$ has variance $\beta^2 + \mathbb{E}[\sigma(\tilde{A}_i^{(l)}
         (\mathbf{x}))^2] = \Sigma^{(l+1)}(\mathbf{x}, \mathbf{x})$ at every width $n_l$, and is Gaussian in the
         limit $n_l \rightarrow \infty$.""",
@@ -752,6 +792,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""Note that $\tilde{A}_1^{(l+1)}(\mathbf{x}), \dots, \tilde{A}_{n_{l+1}}^{(l+1)}(\mathbf{x})$ are still
         i.i.d.""",
         "condition",
+        r"At finite width the units are uncorrelated but not independent",
         r"""At finite $n_l$ the units $\tilde{A}_1^{(l+1)}, \dots, \tilde{A}_{n_{l+1}}^{(l+1)}$ are identically
         distributed and uncorrelated but not independent (they share the random layer
         $\sigma(\tilde{A}^{(l)})$); they are independent only in the limit $n_l \rightarrow \infty$.""",
@@ -769,6 +810,7 @@ ENTRIES: tuple[Entry, ...] = (
         191,
         r"""$\tilde{A}_m^{(l+1)}(\cdot)$ is equivalent to a Gaussian process with covariance function:""",
         "condition",
+        r"A GP needs a Gaussian joint law on every finite set of inputs",
         r"""In the limit $n_l \rightarrow \infty$, $\tilde{A}_m^{(l+1)}(\cdot)$ is a Gaussian process: the joint
         law of $(\tilde{A}_m^{(l+1)}(\mathbf{x}_1), \dots, \tilde{A}_m^{(l+1)}(\mathbf{x}_k))$ is Gaussian for every
         finite set of inputs, by the multivariate central limit theorem applied to the vector of the $k$ values.""",
@@ -785,6 +827,7 @@ ENTRIES: tuple[Entry, ...] = (
         \frac{1}{n_l}\sigma(\tilde{A}_i^{(l)}(\mathbf{x}))^\top \sigma(\tilde{A}_i^{(l)}(\mathbf{x}')) + \beta^2
         \quad ; \text{similar to how we get } \Sigma^{(1)}\end{aligned}$$""",
         "math",
+        r"The layer average is the covariance given the layers below: random",
         r"""$\frac{1}{n_l}\sigma(\tilde{A}^{(l)}(\mathbf{x}))^\top \sigma(\tilde{A}^{(l)}(\mathbf{x}')) + \beta^2$
         is the covariance of $\tilde{A}_m^{(l+1)}$ *given* the layers below: a random quantity whose mean is
         $\mathbb{E}[\tilde{A}_m^{(l+1)}(\mathbf{x})\tilde{A}_m^{(l+1)}(\mathbf{x}')]$.""",
@@ -800,6 +843,7 @@ ENTRIES: tuple[Entry, ...] = (
         197,
         r"""When $n_l \rightarrow \infty$ , according to central limit theorem,""",
         "math",
+        r"The law of large numbers, not the CLT, makes the average converge",
         r"""The average $\frac{1}{n_l}\sum_i \sigma(\tilde{A}_i^{(l)}(\mathbf{x}))\sigma(\tilde{A}_i^{(l)}
         (\mathbf{x}'))$ converges to its mean by the law of large numbers; the central limit theorem gives its
         $n_l^{-1/2}$ fluctuations.""",
@@ -812,6 +856,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\Sigma^{(l+1)}(\mathbf{x}, \mathbf{x}') \rightarrow \mathbb{E}_{f \sim \mathcal{N}(0,
         \Lambda^{(l)})}[\sigma(f(\mathbf{x}))^\top \sigma(f(\mathbf{x}'))] + \beta^2$$""",
         "notation",
+        r"The random average converges to $\Sigma^{(l+1)}$, which is itself fixed",
         r"""$\frac{1}{n_l}\sigma(\tilde{A}^{(l)}(\mathbf{x}))^\top\sigma(\tilde{A}^{(l)}(\mathbf{x}')) + \beta^2
         \rightarrow \mathbb{E}_{(u,v) \sim \mathcal{N}(0, \Lambda^{(l)})}[\sigma(u)\sigma(v)] + \beta^2 =
         \Sigma^{(l+1)}(\mathbf{x}, \mathbf{x}')$ in probability, with $\Lambda^{(l)}$ made of
@@ -826,6 +871,7 @@ ENTRIES: tuple[Entry, ...] = (
         207,
         r"""When $n_1, \dots, n_L \rightarrow \infty$ (network with infinite width), the NTK converges to be:""",
         "notation",
+        r"The NTK limit is over the hidden widths $n_1, \dots, n_{L-1}$, not the output's $n_L$",
         r"""The limit is over the hidden widths, $n_1, \dots, n_{L-1} \rightarrow \infty$ (in probability; Jacot
         et al. take them one after the other): $n_L$ is the output dimension, and the NTK an $n_L \times n_L$
         matrix.""",
@@ -844,6 +890,7 @@ ENTRIES: tuple[Entry, ...] = (
         210,
         r"""(2) stays constant during training.""",
         "condition",
+        r"The NTK stays constant for smooth $\sigma$, NTK scaling, bounded training time",
         r"""Jacot et al. prove it for $\sigma$ twice differentiable with a bounded second derivative, in the NTK
         parameterization, over a training time $T$ for which $\int_0^T \lVert d_t\rVert\,dt$ stays bounded; the
         source states none of these conditions and proves only part (1).""",
@@ -873,6 +920,8 @@ ENTRIES: tuple[Entry, ...] = (
         f(\mathbf{x}; \theta)}{\partial \mathbf{b}^{(0)}} \\ &= \frac{1}{n_0} \mathbf{x}^\top \mathbf{x}' +
         \beta^2 = \Sigma^{(1)}(\mathbf{x}, \mathbf{x}')\end{aligned}$$""",
         "notation",
+        r"""$K^{(1)}(\mathbf{x}, \mathbf{x}') = \Sigma^{(1)}(\mathbf{x},
+        \mathbf{x}')\, I_{n_1}$, a matrix, at every width""",
         r"""$K^{(1)}(\mathbf{x}, \mathbf{x}'; \theta) = \nabla_{\theta} f(\mathbf{x}; \theta)^\top \nabla_{\theta}
         f(\mathbf{x}'; \theta) = \Sigma^{(1)}(\mathbf{x}, \mathbf{x}')\, I_{n_1}$, at every width.""",
         ["10-deterministic-ntk/k1_equals_sigma1", "10-deterministic-ntk/k1_matrix"],
@@ -933,6 +982,7 @@ ENTRIES: tuple[Entry, ...] = (
         \sigma(\tilde{A}^{(l)})^\top \in \mathbb{R}^{1 \times n_l} \\ \nabla_{\mathbf{b}^{(l)}} f(\mathbf{x};
         \theta) &= \beta""",
         "notation",
+        r"The weight gradient is a three-index array; the bias one is $\beta I_{n_{l+1}}$",
         r"""Entrywise $\frac{\partial f_m}{\partial w_{im}^{(l)}} = \frac{1}{\sqrt{n_l}}\sigma(\tilde{A}_i^{(l)})$
         and $\nabla_{\mathbf{b}^{(l)}} f = \beta I_{n_{l+1}}$; $\nabla_{\mathbf{w}^{(l)}} f$ is an
         $n_l \times n_{l+1} \times n_{l+1}$ array, not a row.""",
@@ -954,6 +1004,7 @@ ENTRIES: tuple[Entry, ...] = (
         238,
         r"""where $\dot{\sigma}$ is the derivative of $\sigma$""",
         "condition",
+        r"$\dot{\sigma}$ exists only where $\sigma$ is differentiable (ReLU: not at $0$)",
         r"""$\dot{\sigma}$ exists only where $\sigma$ is differentiable: line 111 assumes only Lipschitz
         continuity, which gives a derivative almost everywhere (ReLU has none at $0$).""",
         no_check=r"""no computation shows the gap: a pre-activation of positive variance is $0$ with
@@ -972,6 +1023,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\frac{\partial f_m(\mathbf{x}; \theta)}{\partial \tilde{\theta}_p} = \sum_{i=1}^{n_l} w_{im}^{(l)}
         \dot{\sigma}(\tilde{A}_i^{(l)}) \nabla_{\tilde{\theta}_p} \tilde{A}_i^{(l)}$$""",
         "math",
+        r"The back-propagated derivative keeps the factor $1/\sqrt{n_l}$",
         r"""$\frac{\partial f_m(\mathbf{x}; \theta)}{\partial \tilde{\theta}_p} = \frac{1}{\sqrt{n_l}}
         \sum_{i=1}^{n_l} w_{im}^{(l)} \dot{\sigma}(\tilde{A}_i^{(l)}) \frac{\partial \tilde{A}_i^{(l)}}{\partial
         \tilde{\theta}_p}$: the factor $1/\sqrt{n_l}$ of line 236 is dropped.""",
@@ -989,6 +1041,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\begin{aligned} & K^{(l+1)}(\mathbf{x}, \mathbf{x}'; \theta) \\ &= \nabla_{\theta} f(\mathbf{x};
         \theta)^{\top} \nabla_{\theta} f(\mathbf{x}; \theta) \\""",
         "notation",
+        r"The NTK pairs the gradient at $\mathbf{x}$ with the gradient at $\mathbf{x}'$",
         r"""$K^{(l+1)}(\mathbf{x}, \mathbf{x}'; \theta) = \nabla_{\theta} f(\mathbf{x}; \theta)^{\top}
         \nabla_{\theta} f(\mathbf{x}'; \theta)$: the second factor is taken at $\mathbf{x}'$.""",
         ["10-deterministic-ntk/source_same_input", "08-ntk/strategies_agree"],
@@ -1008,6 +1061,7 @@ ENTRIES: tuple[Entry, ...] = (
         250,
         r"""&= \frac{1}{n_l} \left[ \sigma(\tilde{A}^{(l)}) \sigma(\tilde{A}^{(l)})^{\top} + \beta^2 \right. \\""",
         "math",
+        r"The last layer adds an inner product times $I_{n_{l+1}}$, with $\beta^2$ outside $\frac{1}{n_l}$",
         r"""The last layer's blocks give $\big(\frac{1}{n_l}\sigma(\tilde{A}^{(l)}(\mathbf{x}))^\top
         \sigma(\tilde{A}^{(l)}(\mathbf{x}')) + \beta^2\big) I_{n_{l+1}}$: an inner product times the identity,
         with $\beta^2$ outside the $\frac{1}{n_l}$.""",
@@ -1041,6 +1095,7 @@ ENTRIES: tuple[Entry, ...] = (
         \dot{\sigma}(\tilde{A}_{n_l}^{(l)}) \dot{\sigma}(\tilde{A}_{n_l}^{(l)}) K_{n_ln_l}^{(l)} \end{bmatrix}
         \mathbf{w}^{(l)} \Big] \end{aligned}$$""",
         "math",
+        r"With line 250 corrected, the recursion for $K^{(l+1)}$ is exact at any width",
         r"""$K^{(l+1)}(\mathbf{x}, \mathbf{x}') = \big(\frac{1}{n_l}\sigma(\tilde{A}^{(l)}(\mathbf{x}))^\top
         \sigma(\tilde{A}^{(l)}(\mathbf{x}')) + \beta^2\big) I_{n_{l+1}} + \frac{1}{n_l}\mathbf{w}^{(l)\top}
         \big[\dot{\sigma}(\tilde{A}_i^{(l)}(\mathbf{x}))\dot{\sigma}(\tilde{A}_j^{(l)}(\mathbf{x}'))
@@ -1062,6 +1117,7 @@ ENTRIES: tuple[Entry, ...] = (
         \sum_{i=1}^{n_l} \sum_{j=1}^{n_l} w_{im}^{(l)} w_{jn}^{(l)} \dot{\sigma}(\tilde{A}_i^{(l)})
         \dot{\sigma}(\tilde{A}_j^{(l)}) K_{ij}^{(l)} \right]$$""",
         "math",
+        r"In entries the feature term is $\delta_{mn}$ times a sum over the hidden units",
         r"""$K_{mn}^{(l+1)} = \delta_{mn}\big[\frac{1}{n_l}\sum_{i=1}^{n_l}\sigma(\tilde{A}_i^{(l)}(\mathbf{x}))
         \sigma(\tilde{A}_i^{(l)}(\mathbf{x}')) + \beta^2\big] + \frac{1}{n_l}\sum_{i,j} w_{im}^{(l)} w_{jn}^{(l)}
         \dot{\sigma}(\tilde{A}_i^{(l)}(\mathbf{x}))\dot{\sigma}(\tilde{A}_j^{(l)}(\mathbf{x}'))
@@ -1080,6 +1136,7 @@ ENTRIES: tuple[Entry, ...] = (
         262,
         r"""$$\frac{1}{n_l} \sigma(\tilde{A}^{(l)}) \sigma(\tilde{A}^{(l)}) + \beta^2 \rightarrow \Sigma^{(l+1)}$$""",
         "notation",
+        r"The features' inner product over $n_l$, plus $\beta^2$, tends to $\Sigma^{(l+1)}(\mathbf{x}, \mathbf{x}')$",
         r"""$\frac{1}{n_l}\sigma(\tilde{A}^{(l)}(\mathbf{x}))^\top\sigma(\tilde{A}^{(l)}(\mathbf{x}')) + \beta^2
         \rightarrow \Sigma^{(l+1)}(\mathbf{x}, \mathbf{x}')$, on the diagonal $m = n$ of the NTK (off it the term
         is $0$).""",
@@ -1094,6 +1151,7 @@ ENTRIES: tuple[Entry, ...] = (
         \dot{\sigma}(\tilde{A}_j^{(l)}) K_{ij}^{(l)} \rightarrow \sum_{i=1}^{n_l} \sum_{j=1}^{n_l} w_{im}^{(l)}
         w_{jn}^{(l)} \dot{\sigma}(\tilde{A}_i^{(l)}) \dot{\sigma}(\tilde{A}_j^{(l)}) K_{\infty, ij}^{(l)}$$""",
         "math",
+        r"With its $\frac{1}{n_l}$ the term tends to $\delta_{mn}\,\dot{\Sigma}^{(l+1)} K_\infty^{(l)}$",
         r"""$\frac{1}{n_l}\sum_{i,j} w_{im}^{(l)} w_{jn}^{(l)} \dot{\sigma}(\tilde{A}_i^{(l)})
         \dot{\sigma}(\tilde{A}_j^{(l)}) K_{ij}^{(l)} \rightarrow \delta_{mn}\,\dot{\Sigma}^{(l+1)}(\mathbf{x},
         \mathbf{x}')\, K_\infty^{(l)}(\mathbf{x}, \mathbf{x}')$, so that $K_\infty^{(l+1)} = \Sigma^{(l+1)} +
@@ -1132,6 +1190,7 @@ ENTRIES: tuple[Entry, ...] = (
         278,
         r"""&= -\eta \nabla_{\theta} f(\theta)^{\top} \nabla_{\theta} f(\theta) \nabla_f \mathcal{L} \\""",
         "typo",
+        r"This line repeats line 277 and derives nothing",
         r"""The line repeats line 277: nothing is derived in it.""",
         no_check="a repeated line.",
     ),
@@ -1154,6 +1213,7 @@ ENTRIES: tuple[Entry, ...] = (
         f(\theta(0))}_{\text{formally } \nabla_{\theta} f(\mathbf{x}; \theta)|_{\theta=\theta(0)}} (\theta(t) -
         \theta(0))$$""",
         "notation",
+        r"The linearized model needs the transpose, $\nabla_{\theta} f(\theta(0))^\top (\theta(t) - \theta(0))$",
         r"""$f^{\text{lin}}(\theta(t)) = f(\theta(0)) + \nabla_{\theta} f(\theta(0))^\top (\theta(t) - \theta(0))
         = f(\theta(0)) + J(\theta(0))(\theta(t) - \theta(0))$: with $\nabla_\theta f = J^\top$ the product needs
         the transpose.""",
@@ -1170,6 +1230,7 @@ ENTRIES: tuple[Entry, ...] = (
         (289, 290),
         r"""$$\begin{aligned} \theta(t) - \theta(0) &= -\eta \nabla_{\theta} \mathcal{L}(\theta)""",
         "math",
+        r"After $t$ steps $\theta(t) - \theta(0) = -\eta\sum_{s<t}\nabla_{\theta}\mathcal{L}(\theta(s))$",
         r"""One step of gradient descent gives $\theta(1) - \theta(0) = -\eta \nabla_{\theta}\mathcal{L}(\theta(0))$;
         after $t$ steps $\theta(t) - \theta(0) = -\eta\sum_{s<t}\nabla_{\theta}\mathcal{L}(\theta(s))$ (for
         gradient flow $-\eta\int_0^t \nabla_\theta\mathcal{L}(\theta(s))\,ds$).""",
@@ -1183,6 +1244,7 @@ ENTRIES: tuple[Entry, ...] = (
         290,
         r"""= -\eta \nabla_{\theta} f(\theta)^{\top} \nabla_f \mathcal{L} \\""",
         "notation",
+        r"$\nabla_{\theta}\mathcal{L} = \nabla_{\theta} f(\theta)\,\nabla_f\mathcal{L}$, with no transpose",
         r"""$\nabla_{\theta}\mathcal{L} = \nabla_{\theta} f(\theta)\,\nabla_f\mathcal{L}$, without a transpose
         ($\nabla_\theta f$ is $P \times N n_L$), as line 131 writes.""",
         ["11-linearized-models/gradient_transpose_as_written", "08-ntk/loss_gradient"],
@@ -1192,6 +1254,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""f^{\text{lin}}(\theta(t)) - f(\theta(0)) &= -\eta \nabla_{\theta} f(\theta(0))^{\top} \nabla_{\theta}
         f(\mathcal{X}; \theta(0)) \nabla_f \mathcal{L} \\""",
         "math",
+        r"Over $t$ steps, $f_t - \mathcal{Y} = (I - \eta K/N)^t (f_0 - \mathcal{Y})$ for the squared loss",
         r"""This is one step of the linearized model, with $\nabla_f\mathcal{L}$ at $\theta(0)$; after $t$ steps
         the increments add up to $f_t - \mathcal{Y} = (I - \eta K/N)^t (f_0 - \mathcal{Y})$ for the squared
         loss.""",
@@ -1202,6 +1265,7 @@ ENTRIES: tuple[Entry, ...] = (
         292,
         r"""\frac{df(\theta(t))}{dt} &= -\eta K(\theta(0)) \nabla_f \mathcal{L} \\""",
         "notation",
+        r"Only the linearized model moves with the frozen kernel $K(\theta(0))$",
         r"""Under gradient flow the linearized model obeys $\frac{df^{\text{lin}}(\theta(t))}{dt} = -\eta
         K(\theta(0)) \nabla_f\mathcal{L}$ exactly; the network $f$ itself moves with $K(\theta(t))$, which equals
         $K(\theta(0))$ only in the infinite-width limit.""",
@@ -1234,6 +1298,7 @@ ENTRIES: tuple[Entry, ...] = (
         f(\mathcal{X}; \theta) - \mathcal{Y}$ , the dynamics of the network becomes a simple linear ODE and it can
         be solved in a closed form:""",
         "math",
+        r"For the MSE loss $\nabla_f\mathcal{L} = \frac{1}{N}(f(\mathcal{X}; \theta) - \mathcal{Y})$",
         r"""For $\mathcal{L} = \frac{1}{N}\sum_i \frac{1}{2}\lVert f(\mathbf{x}^{(i)}; \theta) - y^{(i)}\rVert^2$:
         $\nabla_f\mathcal{L} = \frac{1}{N}(f(\mathcal{X}; \theta) - \mathcal{Y})$ and $\nabla_\theta\mathcal{L} =
         \frac{1}{N}\nabla_\theta f(\mathcal{X}; \theta)(f(\mathcal{X}; \theta) - \mathcal{Y})$.""",
@@ -1263,6 +1328,7 @@ ENTRIES: tuple[Entry, ...] = (
         303,
         r"""\int \frac{dg(\theta)}{g(\theta)} &= -\eta \int K_{\infty} dt \\""",
         "notation",
+        r"The vector ODE is solved by $g(t) = e^{-\eta K_{\infty} t} g(0)$, a matrix exponential",
         r"""One cannot divide by the vector $g$: $\frac{dg}{dt} = -\eta K_{\infty} g$ is solved by
         $g(t) = e^{-\eta K_{\infty} t} g(0)$ (a matrix exponential), or mode by mode in the eigenbasis of
         $K_{\infty}$.""",
@@ -1293,6 +1359,8 @@ ENTRIES: tuple[Entry, ...] = (
         309,
         r"""= f(\theta(0)) e^{-K_{\infty} t} + (I - e^{-\eta K_{\infty} t}) \mathcal{Y}$$""",
         "math",
+        r"""$f(\theta(t)) = e^{-\eta K_{\infty} t} f(\theta(0)) +
+        (I - e^{-\eta K_{\infty} t})\mathcal{Y}$, $\eta$ in both""",
         r"""$f(\theta(t)) = e^{-\eta K_{\infty} t} f(\theta(0)) + (I - e^{-\eta K_{\infty} t})\mathcal{Y}$: the
         same $\eta$ in both exponentials.""",
         ["11-linearized-models/source_second_form_as_written", "11-linearized-models/flow_closed_form"],
@@ -1307,6 +1375,7 @@ ENTRIES: tuple[Entry, ...] = (
         reduction, the change in the differential of the network $f$ (aka the Jacobian matrix) is still very
         small.""",
         "condition",
+        r"Wide networks are lazy under the NTK scaling, not the mean-field one",
         r"""Over-parameterization alone does not make training lazy: the parameters and the Jacobian hardly change,
         relative to their size, in the NTK parameterization or with a large output scale (Chizat et al.), not in
         the mean-field parameterization.""",
@@ -1324,6 +1393,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""Let $\theta(0)$ be the initial network parameters and $\theta(T)$ be the final network parameters when
         the loss has been minimized to zero.""",
         "condition",
+        r"The loss tends to zero only as $T \rightarrow \infty$, if the NTK is positive definite",
         r"""Under gradient flow the squared loss decays exponentially and reaches zero only as
         $T \rightarrow \infty$, and only if the NTK is positive definite on the training inputs: $\theta(T)$ is a
         limit.""",
@@ -1340,6 +1410,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\hat{y} = f(\theta(T)) \approx f(\theta(0)) + \nabla_{\theta} f(\theta(0))(\theta(T) -
         \theta(0))$$""",
         "notation",
+        r"$\hat{y} \approx f(\theta(0)) + \nabla_{\theta} f(\theta(0))^\top \Delta\theta$, with the transpose",
         r"""$\hat{y} = f(\theta(T)) \approx f(\theta(0)) + \nabla_{\theta} f(\theta(0))^\top(\theta(T) -
         \theta(0))$, with the transpose of line 285.""",
         ["11-linearized-models/linearize"],
@@ -1350,6 +1421,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\text{Thus } \Delta\theta = \theta(T) - \theta(0) \approx \frac{\|\hat{y} -
         f(\theta(0))\|}{\|\nabla_{\theta} f(\theta(0))\|}$$""",
         "math",
+        r"$\Delta\theta$ is a vector; its least norm is $\sqrt{r^\top K^{-1} r}$, $r$ the residual",
         r"""$\Delta\theta$ is a vector; the smallest one solving the linearized equations has
         $\lVert\Delta\theta\rVert = \sqrt{r^\top K^{-1} r}$, $r = \hat{y} - f(\theta(0))$, between
         $\lVert r\rVert/\sigma_{\max}(J)$ and $\lVert r\rVert/\sigma_{\min}(J)$; the source's ratio is exact only
@@ -1371,6 +1443,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\begin{aligned} \nabla_{\theta} f(\theta(T)) &\approx \nabla_{\theta} f(\theta(0)) +
         \nabla_{\theta}^2 f(\theta(0)) \Delta\theta""",
         "condition",
+        r"The Jacobian's first-order expansion needs a smooth activation, not ReLU",
         r"""Expanding the Jacobian to first order needs $f$ smooth along the path (a smooth $\sigma$): then the
         relative error of $\nabla^2_\theta f(\theta(0))\Delta\theta$ falls like $n^{-1/2}$ (about 90% at width 64,
         20% at 4096 for tanh). For ReLU the units whose pre-activation changes sign make the Jacobian jump, which
@@ -1385,6 +1458,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""&= \nabla_{\theta} f(\theta(0)) + \nabla_{\theta}^2 f(\theta(0)) \frac{\|\hat{y} - f(\mathbf{x};
         \theta(0))\|}{\|\nabla_{\theta} f(\theta(0))\|} \end{aligned}$$""",
         "math",
+        r"The Hessian must act on the vector $\Delta\theta$, not on its length",
         r"""$\nabla_{\theta}^2 f(\theta(0))$ must act on the vector $\Delta\theta$: replacing $\Delta\theta$ by
         the estimate of its length (line 321) leaves a three-index array where a matrix stood.""",
         ["12-lazy-training/jacobian_change_as_written"],
@@ -1395,6 +1469,8 @@ ENTRIES: tuple[Entry, ...] = (
         \|\hat{y} - f(\mathbf{x}; \theta(0))\| \frac{\nabla_{\theta}^2 f(\theta(0))}{\|\nabla_{\theta}
         f(\theta(0))\|}$$""",
         "math",
+        r"""$\Delta(\nabla_{\theta} f) \approx \nabla_{\theta}^2
+        f(\theta(0))[\Delta\theta]$: an estimate, not an equality""",
         r"""$\Delta(\nabla_{\theta} f) \approx \nabla_{\theta}^2 f(\theta(0))[\Delta\theta]$, and in norms
         $\lVert\Delta(\nabla_{\theta} f)\rVert \lesssim \lVert\nabla_{\theta}^2 f(\theta(0))\rVert\,
         \lVert\Delta\theta\rVert$: an estimate, not an equality.""",
@@ -1410,6 +1486,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""Let $\kappa(\theta)$ be the relative change of the differential of $f$ to the change in the parameter
         space:""",
         "notation",
+        r"$\kappa$ is the Jacobian's relative change, not divided by the change of $\theta$",
         r"""$\kappa$ is meant as the relative change of the Jacobian, $\lVert\Delta(\nabla_{\theta} f)\rVert /
         \lVert\nabla_{\theta} f(\theta(0))\rVert$; the formula of line 331 does not divide by the change of the
         parameters.""",
@@ -1420,6 +1497,7 @@ ENTRIES: tuple[Entry, ...] = (
         r"""$$\kappa(\theta) = \frac{\Delta(\nabla_{\theta} f)}{\|\nabla_{\theta} f(\theta(0))\|} = \|\hat{y} -
         f(\theta(0))\| \frac{\nabla_{\theta}^2 f(\theta(0))}{\|\nabla_{\theta} f(\theta(0))\|^2}$$""",
         "notation",
+        r"$\kappa$ estimates the Jacobian's relative change up to $J$'s condition number",
         r"""As an estimate, $\frac{\lVert\Delta(\nabla_{\theta} f)\rVert}{\lVert\nabla_{\theta} f(\theta(0))\rVert}
         \approx \kappa = \lVert\hat{y} - f(\theta(0))\rVert \frac{\lVert\nabla_{\theta}^2
         f(\theta(0))\rVert}{\lVert\nabla_{\theta} f(\theta(0))\rVert^2}$ to first order; it bounds the relative
