@@ -188,7 +188,7 @@ def _small_setup(width: int = 16, key: int = 0):
 
 @claim(
     CHAPTER,
-    "MSE loss: the source's gradient ∇_θ L(θ) = f(X; θ) - Y",
+    "MSE loss: the source's gradient $\\nabla_\\theta \\mathcal{L}(\\theta) = f(\\mathcal{X}; \\theta) - \\mathcal{Y}$",
     equation="eq-mse-gradient",
     source_holds=False,
     where="Linearized models, 'In a simple case when the empirical loss is an MSE loss'",
@@ -202,14 +202,14 @@ def check_mse_gradient_as_written():
     g_theta, g_f = _loss_gradients(network, p0, x, y)
     return [
         check_definitional(
-            "shape of ∇_θ L (P,) vs shape of f(X) - Y (N n_L,)",
+            "shape of $\\nabla_\\theta \\mathcal{L}$ $(P,)$ vs shape of $f(\\mathcal{X}) - \\mathcal{Y}$ $(N n_L,)$",
             g_theta.shape,
             ((f - y).size,),
             expect=False,
-            detail=f"P = {g_theta.size}, N n_L = {(f - y).size}",
+            detail=f"$P = {g_theta.size}$, $N n_L = {(f - y).size}$",
         ),
         check_close(
-            "even read as ∇_f L: autodiff ∇_f L vs f(X) - Y (N = 7)",
+            "even read as $\\nabla_f \\mathcal{L}$: autodiff $\\nabla_f \\mathcal{L}$ vs $f(\\mathcal{X}) - \\mathcal{Y}$ ($N = 7$)",
             g_f,
             f - y,
             atol=rounding(stages=100),
@@ -218,7 +218,11 @@ def check_mse_gradient_as_written():
     ]
 
 
-@claim(CHAPTER, "MSE loss: ∇_f L = (f - Y)/N and ∇_θ L = J^T (f - Y)/N", equation="eq-mse-gradient")
+@claim(
+    CHAPTER,
+    "MSE loss: $\\nabla_f \\mathcal{L} = (f - \\mathcal{Y})/N$ and $\\nabla_\\theta \\mathcal{L} = J^\\top (f - \\mathcal{Y})/N$",
+    equation="eq-mse-gradient",
+)
 def check_mse_gradient():
     x, y, _, _, p0 = _small_setup()
     f = network(p0, x)
@@ -226,9 +230,14 @@ def check_mse_gradient():
     g_theta, g_f = _loss_gradients(network, p0, x, y)
     jac, _, _ = _flat_jacobian(network, p0, x)
     return [
-        check_close("autodiff ∇_f L vs (f(X) - Y)/N", g_f, (f - y) / n, atol=rounding(stages=100)),
         check_close(
-            "autodiff ∇_θ L vs J^T (f(X) - Y)/N with the explicit Jacobian",
+            "autodiff $\\nabla_f \\mathcal{L}$ vs $(f(\\mathcal{X}) - \\mathcal{Y})/N$",
+            g_f,
+            (f - y) / n,
+            atol=rounding(stages=100),
+        ),
+        check_close(
+            "autodiff $\\nabla_\\theta \\mathcal{L}$ vs $J^\\top (f(\\mathcal{X}) - \\mathcal{Y})/N$ with the explicit Jacobian",
             g_theta,
             jac.T @ (f - y).reshape(-1) / n,
             atol=rounding(stages=100),
@@ -241,7 +250,7 @@ def check_mse_gradient():
 
 @claim(
     CHAPTER,
-    "The linearized model as written: f(θ0) + ∇_θ f(θ0)(θ - θ0)",
+    "The linearized model as written: $f(\\theta_0) + \\nabla_\\theta f(\\theta_0)(\\theta - \\theta_0)$",
     equation="eq-linearized",
     source_holds=False,
     where="Linearized models, definition of f^lin",
@@ -256,18 +265,18 @@ def check_linearized_as_written():
     grad_f = _jacobian_matrix(network, p0, x[:1]).T  # ∇_θ f = J^T, (P, n_L)
     P = grad_f.shape[0]
     return check_definitional(
-        "inner dimensions of ∇_θ f (P x n_L) times θ - θ0 (P): n_L vs P",
+        "inner dimensions of $\\nabla_\\theta f$ ($P \\times n_L$) times $\\theta - \\theta_0$ ($P$): $n_L$ vs $P$",
         grad_f.shape[1],
         P,
         expect=False,
-        detail=f"P = {P}, n_L = {n_out}",
+        detail=f"$P = {P}$, $n_L = {n_out}$",
     )
 
 
 @claim(
     CHAPTER,
-    "linearize(): f_lin = f(θ0) + J (θ - θ0) by one jvp, equal to the explicit Jacobian product; "
-    "f - f_lin is second order",
+    "linearize(): $f^{\\mathrm{lin}} = f(\\theta_0) + J (\\theta - \\theta_0)$ by one jvp, equal to the explicit "
+    "Jacobian product; $f - f^{\\mathrm{lin}}$ is second order",
     equation="eq-linearized",
 )
 def check_linearize():
@@ -294,22 +303,22 @@ def check_linearize():
     rem = np.asarray(jax.jit(jax.vmap(jax.vmap(remainder, in_axes=(None, 0))))(jnp.asarray(eps), dirs))
     return [
         check_close(
-            "jvp-based f_lin vs f(θ0) + J Δθ with the explicit Jacobian (48 inputs, 2 outputs)",
+            "jvp-based $f^{\\mathrm{lin}}$ vs $f(\\theta_0) + J \\Delta\\theta$ with the explicit Jacobian (48 inputs, 2 outputs)",
             lin(p1, xt),
             explicit,
             atol=rounding(stages=100),
         ),
         *rate_checks(
-            f"remainder max|f(θ0 + εu) - f_lin(θ0 + εu)|, mean over {LINEARIZE_DIRECTIONS} directions per ε, "
-            "vs ε in [1e-3, 1e-1]",
+            "remainder $\\max\\lvert f(\\theta_0 + \\varepsilon u) - f^{\\mathrm{lin}}(\\theta_0 + \\varepsilon u)\\rvert$, "
+            f"mean over {LINEARIZE_DIRECTIONS} directions per $\\varepsilon$, vs $\\varepsilon$ in $[10^{{-3}}, 10^{{-1}}]$",
             eps,
             rem,
             2.0,
             next_order=1.0,
             alternative=1.0,
             y_noise=_REMAINDER_NOISE,
-            variable="ε",
-            detail="Taylor: the remainder is O(ε²)",
+            variable="\\varepsilon",
+            detail="Taylor: the remainder is $O(\\varepsilon^2)$",
         ),
     ]
 
@@ -330,7 +339,8 @@ def _lin_gd(width: int = 256, steps: int = 100):
 
 @claim(
     CHAPTER,
-    "Gradient descent on f_lin follows f_t = Y + (I - ηK/N)^t (f_0 - Y) exactly, on training and test inputs",
+    "Gradient descent on $f^{\\mathrm{lin}}$ follows $f_t = \\mathcal{Y} + (I - \\eta K/N)^t (f_0 - \\mathcal{Y})$ exactly, "
+    "on training and test inputs",
     equation="eq-discrete-closed-form",
 )
 def check_discrete_closed_form():
@@ -347,13 +357,14 @@ def check_discrete_closed_form():
     )
     return [
         check_close(
-            "GD on f_lin vs (I - ηK/N)^t closed form, train outputs, 100 steps, width 256",
+            "GD on $f^{\\mathrm{lin}}$ vs $(I - \\eta K/N)^t$ closed form, train outputs, 100 steps, width 256",
             traj.train_outputs,
             tr,
             atol=rounding(stages=100),
         ),
         check_close(
-            "GD on f_lin vs closed form K(x*,X)K^-1(I - (I - ηK/N)^t), 48 test outputs",
+            "GD on $f^{\\mathrm{lin}}$ vs closed form $K(\\mathbf{x}^*, \\mathcal{X}) K^{-1}(I - (I - \\eta K/N)^t)$, "
+            "48 test outputs",
             traj.test_outputs,
             te,
             atol=rounding(stages=100),
@@ -371,7 +382,8 @@ def _parameter_move(jac, r0, a, t):
 
 @claim(
     CHAPTER,
-    "The parameters of f_lin move by θ_t - θ_0 = -J^T K^-1 (I - (I - ηK/N)^t)(f_0 - Y)",
+    "The parameters of $f^{\\mathrm{lin}}$ move by "
+    "$\\theta_t - \\theta_0 = -J^\\top K^{-1} (I - (I - \\eta K/N)^t)(f_0 - \\mathcal{Y})$",
     equation="eq-parameter-closed-form",
 )
 def check_parameter_closed_form():
@@ -380,13 +392,16 @@ def check_parameter_closed_form():
     predicted = _parameter_move(jac, (network(p0, x) - y)[:, 0], LEARNING_RATE / x.shape[0], float(traj.steps[-1]))
     moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
     return check_close(
-        "θ_100 - θ_0 of GD on f_lin vs the closed form (P = 1025)", moved, predicted, atol=rounding(stages=100)
+        "$\\theta_{100} - \\theta_0$ of GD on $f^{\\mathrm{lin}}$ vs the closed form ($P = 1025$)",
+        moved,
+        predicted,
+        atol=rounding(stages=100),
     )
 
 
 @claim(
     CHAPTER,
-    "One step: θ(t) - θ(0) = -η∇_θ L(θ) holds for t = 1 only",
+    "One step: $\\theta(t) - \\theta(0) = -\\eta \\nabla_\\theta \\mathcal{L}(\\theta)$ holds for $t = 1$ only",
     equation="eq-parameter-closed-form",
     source_holds=False,
     where="Linearized models, first line of the gradient-descent derivation",
@@ -403,13 +418,13 @@ def check_single_step_as_written():
     moved = jax.flatten_util.ravel_pytree(traj.params)[0] - flat0
     return [
         check_close(
-            "t = 1: θ(1) - θ(0) vs -η∇L(θ(0))",
+            "$t = 1$: $\\theta(1) - \\theta(0)$ vs $-\\eta \\nabla \\mathcal{L}(\\theta(0))$",
             jax.flatten_util.ravel_pytree(one)[0] - flat0,
             -LEARNING_RATE * grad(p0),
             atol=rounding(stages=100),
         ),
         check_close(
-            "t = 100: θ(t) - θ(0) vs -η∇L(θ(0))",
+            "$t = 100$: $\\theta(t) - \\theta(0)$ vs $-\\eta \\nabla \\mathcal{L}(\\theta(0))$",
             moved,
             -LEARNING_RATE * grad(p0),
             atol=1e-3,
@@ -418,7 +433,7 @@ def check_single_step_as_written():
             detail="relative error, tolerance 0.1%",
         ),
         check_close(
-            "t = 100: θ(t) - θ(0) vs -η∇L(θ(t))",
+            "$t = 100$: $\\theta(t) - \\theta(0)$ vs $-\\eta \\nabla \\mathcal{L}(\\theta(t))$",
             moved,
             -LEARNING_RATE * grad(traj.params),
             atol=1e-3,
@@ -431,7 +446,7 @@ def check_single_step_as_written():
 
 @claim(
     CHAPTER,
-    "The gradient as ∇_θ f(θ)^T ∇_f L: the shapes do not chain",
+    "The gradient as $\\nabla_\\theta f(\\theta)^\\top \\nabla_f \\mathcal{L}$: the shapes do not chain",
     equation="eq-mse-gradient",
     source_holds=False,
     where="Linearized models, first line of the gradient-descent derivation",
@@ -443,11 +458,12 @@ def check_gradient_transpose_as_written():
     jac, _, _ = _flat_jacobian(network, p0, x)
     grad_f = jac.T  # ∇_θ f(X), (P, N n_L)
     return check_definitional(
-        "inner dimensions of ∇_θ f^T (N n_L x P) times ∇_f L (N n_L): P vs N n_L",
+        "inner dimensions of $\\nabla_\\theta f^\\top$ ($N n_L \\times P$) times $\\nabla_f \\mathcal{L}$ ($N n_L$): "
+        "$P$ vs $N n_L$",
         grad_f.shape[0],
         grad_f.shape[1],
         expect=False,
-        detail=f"P = {grad_f.shape[0]}, N n_L = {grad_f.shape[1]}",
+        detail=f"$P = {grad_f.shape[0]}$, $N n_L = {grad_f.shape[1]}$",
     )
 
 
@@ -498,7 +514,8 @@ def _expm_sym(k, s):
 
 @claim(
     CHAPTER,
-    "Gradient flow of f_lin: f_t = Y + exp(-ηKt/N)(f_0 - Y), and the test outputs from the same kernel",
+    "Gradient flow of $f^{\\mathrm{lin}}$: $f_t = \\mathcal{Y} + e^{-\\eta K t/N}(f_0 - \\mathcal{Y})$, and the test "
+    "outputs from the same kernel",
     equation="eq-flow-closed-form",
 )
 def check_flow_closed_form():
@@ -508,17 +525,26 @@ def check_flow_closed_form():
     )
     return [
         check_close(
-            "numerically integrated parameter flow vs Y + exp(-ηKt/N)(f_0 - Y), t in [0, 60]", outs, tr, atol=_SOLVER
+            "numerically integrated parameter flow vs $\\mathcal{Y} + e^{-\\eta K t/N}(f_0 - \\mathcal{Y})$, "
+            "$t \\in [0, 60]$",
+            outs,
+            tr,
+            atol=_SOLVER,
         ),
         check_close(
-            "same, 48 test outputs vs f_0(x*) - K(x*,X)K^-1(I - exp(-ηKt/N))(f_0 - Y)", outs_t, te, atol=_SOLVER
+            "same, 48 test outputs vs "
+            "$f_0(\\mathbf{x}^*) - K(\\mathbf{x}^*, \\mathcal{X}) K^{-1}(I - e^{-\\eta K t/N})(f_0 - \\mathcal{Y})$",
+            outs_t,
+            te,
+            atol=_SOLVER,
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "The source's closed form f = (f(θ0) - Y) e^{-ηK t} + Y solves its own flow df/dt = -ηK(f - Y)",
+    "The source's closed form $f = (f(\\theta_0) - \\mathcal{Y}) e^{-\\eta K t} + \\mathcal{Y}$ solves its own flow "
+    "$df/dt = -\\eta K(f - \\mathcal{Y})$",
     equation="eq-flow-closed-form",
     source_holds=True,
     where="Linearized models, closed-form solution (first expression; source line 309), with the source's own MSE "
@@ -533,10 +559,14 @@ def check_source_closed_form_as_written():
     col = jnp.stack([_expm_sym(k, -LEARNING_RATE * t) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
     return [
         check_close(
-            "row vector times e^{-ηKt} vs e^{-ηKt} times column (K symmetric)", row, col, atol=rounding(stages=100)
+            "row vector times $e^{-\\eta K t}$ vs $e^{-\\eta K t}$ times column ($K$ symmetric)",
+            row,
+            col,
+            atol=rounding(stages=100),
         ),
         check_close(
-            "source closed form (f(θ0) - Y) e^{-ηKt} + Y vs the integrated flow of L = ½ Σ ||f - y||², t in [0, 60/N]",
+            "source closed form $(f(\\theta_0) - \\mathcal{Y}) e^{-\\eta K t} + \\mathcal{Y}$ vs the integrated flow of "
+            "$\\mathcal{L} = \\frac12 \\sum \\lVert f - y\\rVert^2$, $t \\in [0, 60/N]$",
             row,
             outs[:, :, 0],
             atol=_SOLVER,
@@ -546,7 +576,7 @@ def check_source_closed_form_as_written():
 
 @claim(
     CHAPTER,
-    "The source's second expression f(θ0) e^{-K t} + (I - e^{-ηK t}) Y",
+    "The source's second expression $f(\\theta_0) e^{-K t} + (I - e^{-\\eta K t}) \\mathcal{Y}$",
     equation="eq-flow-closed-form",
     source_holds=False,
     where="Linearized models, closed-form solution (second expression)",
@@ -562,19 +592,25 @@ def check_source_second_form_as_written():
     fixed = jnp.stack([_expm_sym(k, -LEARNING_RATE * t / x.shape[0]) @ (f0 - y[:, 0]) + y[:, 0] for t in ts])
     return [
         check_close(
-            "second expression vs the first expression (η = 1.5)",
+            "second expression vs the first expression ($\\eta = 1.5$)",
             second,
             first,
             atol=rounding(stages=100),
             expect=False,
         ),
-        check_close("e^{-ηKt/N} f_0 + (I - e^{-ηKt/N}) Y vs the integrated flow", fixed, outs[:, :, 0], atol=_SOLVER),
+        check_close(
+            "$e^{-\\eta K t/N} f_0 + (I - e^{-\\eta K t/N}) \\mathcal{Y}$ vs the integrated flow",
+            fixed,
+            outs[:, :, 0],
+            atol=_SOLVER,
+        ),
     ]
 
 
 @claim(
     CHAPTER,
-    "The separation result g = C e^{-ηK t} (a matrix exponential, C = g(0) as a row) solves dg/dt = -ηK g",
+    "The separation result $g = C e^{-\\eta K t}$ (a matrix exponential, $C = g(0)$ as a row) solves "
+    "$dg/dt = -\\eta K g$",
     equation="eq-eigen-modes",
     source_holds=True,
     where="Linearized models, solving dg/dt = -η K g (source lines 302-307), with the source's own gradient f - Y; "
@@ -586,7 +622,8 @@ def check_separation_as_written():
     C = g[0]  # "when t = 0, we have C = f(θ(0)) - Y"
     source = jnp.stack([C @ _expm_sym(k, -LEARNING_RATE * t) for t in ts])
     return check_close(
-        "C e^{-ηKt} (matrix exponential, C = g(0)) vs g(t) of the integrated flow of L = ½ Σ ||f - y||²",
+        "$C e^{-\\eta K t}$ (matrix exponential, $C = g(0)$) vs $g(t)$ of the integrated flow of "
+        "$\\mathcal{L} = \\frac12 \\sum \\lVert f - y\\rVert^2$",
         source,
         g,
         atol=_SOLVER,
@@ -595,7 +632,7 @@ def check_separation_as_written():
 
 @claim(
     CHAPTER,
-    "In the eigenbasis of K the flow decouples into scalar ODEs h_k' = -(η λ_k/N) h_k",
+    "In the eigenbasis of $K$ the flow decouples into scalar ODEs $h_k' = -(\\eta \\lambda_k/N) h_k$",
     equation="eq-eigen-modes",
 )
 def check_eigen_modes():
@@ -604,7 +641,12 @@ def check_eigen_modes():
     lam, v = jnp.linalg.eigh(k)
     h = (outs[:, :, 0] - y[:, 0]) @ v  # (T, N): modes
     predicted = h[0][None] * jnp.exp(-LEARNING_RATE * lam[None] * jnp.asarray(ts)[:, None] / n)
-    return check_close("modes V^T(f_t - Y) of the integrated flow vs h_k(0) e^{-η λ_k t/N}", h, predicted, atol=_SOLVER)
+    return check_close(
+        "modes $V^\\top(f_t - \\mathcal{Y})$ of the integrated flow vs $h_k(0) e^{-\\eta \\lambda_k t/N}$",
+        h,
+        predicted,
+        atol=_SOLVER,
+    )
 
 
 # --------------------------------------------------------------------------- claims: real networks vs width
@@ -672,39 +714,42 @@ def width_sweep(
 
 @claim(
     CHAPTER,
-    "Real network vs its linearization: the gap falls like 1/width (smooth activation), not like width^-1/2",
+    "Real network vs its linearization: the gap falls like $1/\\mathrm{width}$ (smooth activation), not like "
+    "$\\mathrm{width}^{-1/2}$",
     equation="eq-linearized",
 )
 def check_width_gap_linearized():
     s = width_sweep()
     w = s["widths"]
     return rate_checks(
-        f"mean over {s['gap_lin'].shape[1]} seeds of max_t |f_t - f_lin,t| vs width {w[0]}..{w[-1]} (independent draws)",
+        f"mean over {s['gap_lin'].shape[1]} seeds of $\\max_t \\lvert f_t - f^{{\\mathrm{{lin}}}}_t\\rvert$ vs width "
+        f"{w[0]}..{w[-1]} (independent draws)",
         w,
         s["gap_lin"],
         -1.0,
         next_order=-0.5,
         alternative=-0.5,
-        detail="expected -1: the second-order terms of f - f_lin are sums over units with random signs",
+        detail="expected $-1$: the second-order terms of $f - f^{\\mathrm{lin}}$ are sums over units with random signs",
     )
 
 
 @claim(
     CHAPTER,
-    "Real network vs the infinite-width closed form: the gap falls like width^-1/2",
+    "Real network vs the infinite-width closed form: the gap falls like $\\mathrm{width}^{-1/2}$",
     equation="eq-discrete-closed-form",
 )
 def check_width_gap_infinite():
     s = width_sweep()
     w = s["widths"]
     return rate_checks(
-        f"mean over {s['gap_inf'].shape[1]} seeds of max_t |f_t - f_inf,t| vs width {w[0]}..{w[-1]} (independent draws)",
+        f"mean over {s['gap_inf'].shape[1]} seeds of $\\max_t \\lvert f_t - f^{{\\infty}}_t\\rvert$ vs width "
+        f"{w[0]}..{w[-1]} (independent draws)",
         w,
         s["gap_inf"],
         -0.5,
         next_order=-0.5,
         alternative=-1.0,
-        detail="expected -1/2: the empirical NTK fluctuates by O(n^-1/2) around K_inf",
+        detail="expected $-1/2$: the empirical NTK fluctuates by $O(n^{-1/2})$ around $K_\\infty$",
     )
 
 
@@ -793,7 +838,7 @@ def _variance_and_stderr(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @claim(
     CHAPTER,
-    "Ensemble of trained networks vs the NTK-GP: mean and variance at t = ∞; the variance is not the NNGP "
+    "Ensemble of trained networks vs the NTK-GP: mean and variance at $t = \\infty$; the variance is not the NNGP "
     "posterior variance",
     equation="eq-ntk-gp",
 )
@@ -811,7 +856,8 @@ def check_ntk_gp_ensemble():
     noise = 1024 * np.finfo(float).eps * ntk_v / float(proj_se)
     return [
         check_monte_carlo(
-            f"ensemble mean of {m} networks (width {ENSEMBLE_WIDTH}) vs Θ(x*,X)Θ^-1 Y, 48 test inputs, radius "
+            f"ensemble mean of {m} networks (width {ENSEMBLE_WIDTH}) vs "
+            "$\\Theta(\\mathbf{x}^*, \\mathcal{X}) \\Theta^{-1} \\mathcal{Y}$, 48 test inputs, radius "
             f"{ENSEMBLE_RADIUS:g}",
             est_mean,
             e["mean"],
@@ -819,23 +865,24 @@ def check_ntk_gp_ensemble():
         ),
         check_monte_carlo("ensemble variance vs the NTK-GP variance, 48 test inputs", est_var, e["var"], se_var),
         check_monte_carlo(
-            "variance of v^T f(x*) (v: the combination of test outputs that best separates the two) vs the NTK-GP's "
-            "v^T C v",
+            "variance of $v^\\top f(\\mathbf{x}^*)$ ($v$: the combination of test outputs that best separates the two) "
+            "vs the NTK-GP's $v^\\top C v$",
             proj_var,
             ntk_v,
             proj_se,
-            detail=f"NNGP posterior v^T C v = {shown(nngp_v, 1e-12, 2)} is {1 - nngp_v / ntk_v:.0%} lower",
+            detail=f"NNGP posterior $v^\\top C v$ = {shown(nngp_v, 1e-12, 2)} is {1 - nngp_v / ntk_v:.0%} lower",
         ),
         # The alternative rejected: its distance from the estimate is at least 5 standard errors.
         CheckResult(
-            "the same variance vs the NNGP posterior's v^T C v: 5 SE vs their distance (rejected when 5 SE is less)",
+            "the same variance vs the NNGP posterior's $v^\\top C v$: 5 SE vs their distance (rejected when 5 SE is less)",
             "monte carlo",
             5.0 * float(proj_se),
             abs(float(proj_var) - nngp_v),
             bool(z_nngp >= 5.0),
             True,
             float(proj_se),
-            f"z = |estimate - NNGP| / SE = {shown(z_nngp, noise, 2, 'g')} (rejected at z >= 5)",
+            "$z = \\lvert\\mathrm{estimate} - \\mathrm{NNGP}\\rvert/\\mathrm{SE}$ = "
+            f"{shown(z_nngp, noise, 2, 'g')} (rejected at $z \\ge 5$)",
             1024 * float(np.finfo(float).eps) * ntk_v,
         ),
     ]

@@ -282,7 +282,8 @@ def _sample_quantities():
 
 @claim(
     CHAPTER,
-    "One sample, one output: ||Δθ|| = |ŷ - f(θ0)| / ||∇_θ f(θ0)|| exactly (minimum-norm solution)",
+    "One sample, one output: $\\lVert \\Delta\\theta\\rVert = \\lvert \\hat y - f(\\theta_0)\\rvert / "
+    "\\lVert \\nabla_\\theta f(\\theta_0)\\rVert$ exactly (minimum-norm solution)",
     equation="eq-delta-theta",
     source_holds=True,
     where="Lazy training, 'Thus Δθ = θ(T) - θ(0) ≈ ...'",
@@ -296,7 +297,8 @@ def check_delta_theta_single_sample():
     moved = jnp.linalg.norm(jax.flatten_util.ravel_pytree(traj.params)[0] - jax.flatten_util.ravel_pytree(p0)[0])
     estimate = jnp.abs(y1[0, 0] - net(p0, x1)[0, 0]) / jacobian_norm(net, p0, x1)
     return check_close(
-        "||θ_T - θ_0|| of GD on f_lin (N = 1, width 256, 400 steps) vs |ŷ - f_0| / ||∇f||",
+        "$\\lVert \\theta_T - \\theta_0\\rVert$ of GD on $f^{\\mathrm{lin}}$ ($N = 1$, width 256, 400 steps) vs "
+        "$\\lvert \\hat y - f_0\\rvert / \\lVert \\nabla f\\rVert$",
         moved,
         estimate,
         atol=rounding(stages=1000),
@@ -307,7 +309,8 @@ def check_delta_theta_single_sample():
 
 @claim(
     CHAPTER,
-    "Several samples: Δθ ≈ ||ŷ - f(θ0)|| / ||∇_θ f(θ0)|| as an estimate of ||Δθ||",
+    "Several samples: $\\Delta\\theta \\approx \\lVert \\hat y - f(\\theta_0)\\rVert / \\lVert \\nabla_\\theta f(\\theta_0)\\rVert$ "
+    "as an estimate of $\\lVert \\Delta\\theta\\rVert$",
     equation="eq-delta-theta",
     source_holds=False,
     where="Lazy training, 'Thus Δθ = θ(T) - θ(0) ≈ ||ŷ - f(θ(0))|| / ||∇_θ f(θ(0))||'",
@@ -321,7 +324,8 @@ def check_delta_theta_as_written():
     est_fro = ntk["residual"][-1] / ntk["jac_fro"][-1]
     return [
         check_close(
-            f"||r|| / ||J||_op vs measured ||Δθ|| (N = 7, width {widths[-1]}, 8 seeds), relative",
+            f"$\\lVert r\\rVert / \\lVert J\\rVert_{{\\mathrm{{op}}}}$ vs measured $\\lVert \\Delta\\theta\\rVert$ "
+            f"($N = 7$, width {widths[-1]}, 8 seeds), relative",
             est_op,
             ntk["dtheta"][-1],
             atol=0.1,
@@ -330,7 +334,7 @@ def check_delta_theta_as_written():
             detail="tolerance 10%",
         ),
         check_close(
-            "||r|| / ||J||_F vs measured ||Δθ||, relative",
+            "$\\lVert r\\rVert / \\lVert J\\rVert_F$ vs measured $\\lVert \\Delta\\theta\\rVert$, relative",
             est_fro,
             ntk["dtheta"][-1],
             atol=0.1,
@@ -343,7 +347,9 @@ def check_delta_theta_as_written():
 
 @claim(
     CHAPTER,
-    "||Δθ|| ≈ sqrt(r^T K^-1 r) ∈ [||r||/σ_max(J), ||r||/σ_min(J)], and the source's ratio keeps its order with width",
+    "$\\lVert \\Delta\\theta\\rVert \\approx \\sqrt{r^\\top K^{-1} r} "
+    "\\in [\\lVert r\\rVert/\\sigma_{\\max}(J), \\lVert r\\rVert/\\sigma_{\\min}(J)]$, and the source's ratio keeps its "
+    "order with width",
     equation="eq-delta-theta-min-norm",
 )
 def check_delta_theta_order():
@@ -354,13 +360,15 @@ def check_delta_theta_order():
     ratio = lower / ntk["dtheta"]
     return [
         check_close(
-            "amount by which sqrt(r^T K^-1 r) leaves [||r||/σ_max, ||r||/σ_min], all widths and seeds",
+            "amount by which $\\sqrt{r^\\top K^{-1} r}$ leaves "
+            "$[\\lVert r\\rVert/\\sigma_{\\max}, \\lVert r\\rVert/\\sigma_{\\min}]$, all widths and seeds",
             violation,
             np.zeros_like(violation),
             atol=rounding(stages=1000),
         ),
         check_close(
-            f"measured ||Δθ|| of the trained network vs sqrt(r^T K0^-1 r), width {widths[-1]}, relative",
+            f"measured $\\lVert \\Delta\\theta\\rVert$ of the trained network vs $\\sqrt{{r^\\top K_0^{{-1}} r}}$, "
+            f"width {widths[-1]}, relative",
             ntk["dtheta"][-1],
             ntk["min_norm"][-1],
             atol=0.02,
@@ -368,7 +376,8 @@ def check_delta_theta_order():
             detail="tolerance 2%: the network is not exactly linear at finite width",
         ),
         *rate_checks(
-            f"(||r||/||J||_op) / ||Δθ|| vs width {widths[0]}..{widths[-1]} (independent draws)",
+            f"$(\\lVert r\\rVert/\\lVert J\\rVert_{{\\mathrm{{op}}}}) / \\lVert \\Delta\\theta\\rVert$ vs width "
+            f"{widths[0]}..{widths[-1]} (independent draws)",
             widths,
             ratio,
             0.0,
@@ -380,35 +389,48 @@ def check_delta_theta_order():
 
 @claim(
     CHAPTER,
-    "Relative parameter change ||θ_T - θ_0|| / ||θ_0|| falls like width^-1/2 (two-layer: ||θ_0|| ~ sqrt(P) ~ sqrt(n), ||Δθ|| = O(1))",
+    "Relative parameter change $\\lVert \\theta_T - \\theta_0\\rVert / \\lVert \\theta_0\\rVert$ falls like "
+    "$\\mathrm{width}^{-1/2}$ (two-layer: $\\lVert \\theta_0\\rVert \\sim \\sqrt{P} \\sim \\sqrt{n}$, "
+    "$\\lVert \\Delta\\theta\\rVert = O(1)$)",
     equation="eq-relative-change",
 )
 def check_relative_parameter_change():
     s, ntk, _, widths = _sample_quantities()
     span = f"width {widths[0]}..{widths[-1]}, {SEEDS} independent draws each"
     return [
-        *rate_checks(f"||Δθ|| vs {span}", widths, ntk["dtheta"], 0.0, next_order=-0.5),
+        *rate_checks(f"$\\lVert \\Delta\\theta\\rVert$ vs {span}", widths, ntk["dtheta"], 0.0, next_order=-0.5),
         *rate_checks(
-            "||Δθ|| / ||θ_0|| vs width", widths, ntk["dtheta"] / ntk["theta0"], -0.5, next_order=-0.5, alternative=0.0
+            "$\\lVert \\Delta\\theta\\rVert / \\lVert \\theta_0\\rVert$ vs width",
+            widths,
+            ntk["dtheta"] / ntk["theta0"],
+            -0.5,
+            next_order=-0.5,
+            alternative=0.0,
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "Relative Jacobian change ||J_T - J_0||_F / ||J_0||_F falls like width^-1/2; the NTK change like width^-1, "
-    "not width^-1/2 (two-layer)",
+    "Relative Jacobian change $\\lVert J_T - J_0\\rVert_F / \\lVert J_0\\rVert_F$ falls like $\\mathrm{width}^{-1/2}$; "
+    "the NTK change like $\\mathrm{width}^{-1}$, not $\\mathrm{width}^{-1/2}$ (two-layer)",
     equation="eq-relative-change",
 )
 def check_jacobian_and_ntk_change():
     s, ntk, _, widths = _sample_quantities()
     span = f"width {widths[0]}..{widths[-1]}, {SEEDS} independent draws each"
     return [
-        *rate_checks(f"||J_T - J_0||_F / ||J_0||_F vs {span}", widths, ntk["rel_jac"], -0.5, next_order=-0.5),
+        *rate_checks(
+            f"$\\lVert J_T - J_0\\rVert_F / \\lVert J_0\\rVert_F$ vs {span}",
+            widths,
+            ntk["rel_jac"],
+            -0.5,
+            next_order=-0.5,
+        ),
         # -1 derived in the text (first-order terms odd in the output weights, second-order terms n^-1); the
         # proven bound of Lee et al. (2019), n^-1/2, is the alternative the fit must reject.
         *rate_checks(
-            f"||K_T - K_0||_F / ||K_0||_F vs {span}",
+            f"$\\lVert K_T - K_0\\rVert_F / \\lVert K_0\\rVert_F$ vs {span}",
             widths,
             ntk["rel_ntk"],
             -1.0,
@@ -420,8 +442,8 @@ def check_jacobian_and_ntk_change():
 
 @claim(
     CHAPTER,
-    "The first-order estimate ΔJ ≈ D²f(θ_0)[Δθ] of the Jacobian's change: its relative error falls like "
-    "width^-1/2 (smooth σ)",
+    "The first-order estimate $\\Delta J \\approx D^2 f(\\theta_0)[\\Delta\\theta]$ of the Jacobian's change: its relative "
+    "error falls like $\\mathrm{width}^{-1/2}$ (smooth $\\sigma$)",
     equation="eq-jacobian-estimate",
 )
 def check_jacobian_estimate_accuracy():
@@ -429,7 +451,8 @@ def check_jacobian_estimate_accuracy():
     err = ntk["taylor_rel"]
     table = ", ".join(f"{w}: {shown(float(m), 1e-9, 2, 'g')}" for w, m in zip(widths, err.mean(1)))
     return rate_checks(
-        f"||ΔJ - D²f(θ_0)[Δθ]||_F / ||ΔJ||_F (tanh) vs {widths[0]}..{widths[-1]}, {SEEDS} independent draws each",
+        "$\\lVert \\Delta J - D^2 f(\\theta_0)[\\Delta\\theta]\\rVert_F / \\lVert \\Delta J\\rVert_F$ (tanh) vs width "
+        f"{widths[0]}..{widths[-1]}, {SEEDS} independent draws each",
         widths,
         err,
         -0.5,
@@ -441,8 +464,8 @@ def check_jacobian_estimate_accuracy():
 
 @claim(
     CHAPTER,
-    "As written, ∇_θ f(θ(T)) ≈ ∇_θ f(θ(0)) + ∇²_θ f(θ(0)) Δθ for any network: for ReLU the first-order estimate "
-    "does not improve with width",
+    "As written, $\\nabla_\\theta f(\\theta(T)) \\approx \\nabla_\\theta f(\\theta(0)) + \\nabla^2_\\theta f(\\theta(0)) "
+    "\\Delta\\theta$ for any network: for ReLU the first-order estimate does not improve with width",
     equation="eq-jacobian-estimate",
     source_holds=False,
     where="Lazy training, 'Still following the first-order Taylor expansion' (source line 325)",
@@ -456,8 +479,8 @@ def check_jacobian_expansion_as_written():
     widths = r["widths"]
     table = ", ".join(f"{w}: {shown(float(m), 1e-9, 2, 'g')}" for w, m in zip(widths, r["taylor_rel"].mean(1)))
     return rate_checks(
-        f"ReLU: ||ΔJ - D²f(θ_0)[Δθ]||_F / ||ΔJ||_F vs width {widths[0]}..{widths[-1]}, {RELU_SEEDS} draws each, "
-        "against the smooth-σ rate",
+        "ReLU: $\\lVert \\Delta J - D^2 f(\\theta_0)[\\Delta\\theta]\\rVert_F / \\lVert \\Delta J\\rVert_F$ vs width "
+        f"{widths[0]}..{widths[-1]}, {RELU_SEEDS} draws each, against the smooth-$\\sigma$ rate",
         widths,
         r["taylor_rel"],
         -0.5,
@@ -469,7 +492,8 @@ def check_jacobian_expansion_as_written():
 
 @claim(
     CHAPTER,
-    "Chizat et al.: κ(θ_0) -> 0 as the width of a two-layer network grows (rate width^-1/2)",
+    "Chizat et al.: $\\kappa(\\theta_0) \\to 0$ as the width of a two-layer network grows "
+    "(rate $\\mathrm{width}^{-1/2}$)",
     equation="eq-kappa",
     source_holds=True,
     where="Lazy training, last paragraph (Chizat et al. 2019)",
@@ -477,19 +501,21 @@ def check_jacobian_expansion_as_written():
 def check_kappa_vanishes():
     s, ntk, _, widths = _sample_quantities()
     return rate_checks(
-        f"κ(θ_0) = ||y - f_0|| ||D²f|| / ||Df||² vs width {widths[0]}..{widths[-1]}, {SEEDS} independent draws each",
+        "$\\kappa(\\theta_0) = \\lVert y - f_0\\rVert \\, \\lVert D^2 f\\rVert / \\lVert Df\\rVert^2$ vs width "
+        f"{widths[0]}..{widths[-1]}, {SEEDS} independent draws each",
         widths,
         ntk["kappa"],
         -0.5,
         next_order=-0.5,
         alternative=0.0,
-        detail="||D²f|| ~ n^-1/2 up to a log factor (max over neurons)",
+        detail="$\\lVert D^2 f\\rVert \\sim n^{-1/2}$ up to a log factor (max over neurons)",
     )
 
 
 @claim(
     CHAPTER,
-    "As written, Δ(∇_θ f) = ||ŷ - f|| ∇²_θ f / ||∇_θ f||: a three-index tensor set equal to a matrix",
+    "As written, $\\Delta(\\nabla_\\theta f) = \\lVert \\hat y - f\\rVert \\nabla^2_\\theta f / \\lVert \\nabla_\\theta f\\rVert$: "
+    "a three-index tensor set equal to a matrix",
     equation="eq-jacobian-change",
     source_holds=False,
     where="Lazy training, 'Thus Δ(∇_θ f) = ...' (source line 327) and κ (line 331)",
@@ -501,13 +527,18 @@ def check_jacobian_change_shape_as_written():
     s, ntk, _, widths = _sample_quantities()
     P = 4 * int(widths[-1]) + 1
     return check_definitional(
-        "number of dimensions of ∇²f (N, P, P) vs of Δ(∇f) (N, P)", 3, 2, expect=False, detail=f"N = 7, P = {P}"
+        "number of dimensions of $\\nabla^2 f$ $(N, P, P)$ vs of $\\Delta(\\nabla f)$ $(N, P)$",
+        3,
+        2,
+        expect=False,
+        detail=f"$N = 7$, $P = {P}$",
     )
 
 
 @claim(
     CHAPTER,
-    "The source's Δ(∇f) = ||ŷ - f|| ∇²f / ||∇f|| (and κ), read in norms, is not an equality",
+    "The source's $\\Delta(\\nabla f) = \\lVert \\hat y - f\\rVert \\nabla^2 f / \\lVert \\nabla f\\rVert$ (and $\\kappa$), "
+    "read in norms, is not an equality",
     equation="eq-jacobian-change",
     source_holds=False,
     where="Lazy training, 'Thus Δ(∇_θ f) = ...' (source line 327) and the definition of κ (line 331)",
@@ -522,7 +553,8 @@ def check_jacobian_change_as_written():
     s, ntk, _, widths = _sample_quantities()
     estimate = ntk["residual"][-1] * ntk["hess"][-1] / ntk["jac_op"][-1]
     return check_close(
-        f"||r|| ||D²f|| / ||Df|| vs measured ||J_T - J_0||_op (width {widths[-1]}, 8 seeds), relative",
+        "$\\lVert r\\rVert \\, \\lVert D^2 f\\rVert / \\lVert Df\\rVert$ vs measured "
+        f"$\\lVert J_T - J_0\\rVert_{{\\mathrm{{op}}}}$ (width {widths[-1]}, 8 seeds), relative",
         estimate,
         ntk["dj_op"][-1],
         atol=0.1,
@@ -534,8 +566,9 @@ def check_jacobian_change_as_written():
 
 @claim(
     CHAPTER,
-    "κ estimates the relative change of the Jacobian up to the condition number of J: to first order "
-    "||ΔJ|| / ||J|| <= κ σ_max(J)/σ_min(J), with equality for J = I and a quadratic f",
+    "$\\kappa$ estimates the relative change of the Jacobian up to the condition number of $J$: to first order "
+    "$\\lVert \\Delta J\\rVert / \\lVert J\\rVert \\le \\kappa \\, \\sigma_{\\max}(J)/\\sigma_{\\min}(J)$, with equality for "
+    "$J = I$ and a quadratic $f$",
     equation="eq-kappa-estimate",
 )
 def check_kappa_estimate():
@@ -546,46 +579,55 @@ def check_kappa_estimate():
     over = float(np.max(ntk["dj_op"] / kappa_j))
     return [
         check_close(
-            "two parameters, J(θ_0) = I: ||ΔJ||_op / ||J||_op vs κ (f quadratic: the first order is exact)",
+            "two parameters, $J(\\theta_0) = I$: $\\lVert \\Delta J\\rVert_{\\mathrm{op}} / \\lVert J\\rVert_{\\mathrm{op}}$ "
+            "vs $\\kappa$ ($f$ quadratic: the first order is exact)",
             ex["rel_change"],
             ex["kappa"],
             atol=rounding(stages=10),
             relative=True,
         ),
         check_bound(
-            f"networks, widths {widths[0]}..{widths[-1]}, 8 seeds each: ||J_T - J_0||_op / (κ ||J||_op σ_max/σ_min)",
+            f"networks, widths {widths[0]}..{widths[-1]}, 8 seeds each: "
+            "$\\lVert J_T - J_0\\rVert_{\\mathrm{op}} / (\\kappa \\lVert J\\rVert_{\\mathrm{op}} \\sigma_{\\max}/\\sigma_{\\min})$",
             ntk["dj_op"] / (kappa_j * cond),
             1.0,
-            detail=f"σ_max/σ_min of J from {shown(float(cond.min()), 1e-9, 2, 'g')} to "
+            detail=f"$\\sigma_{{\\max}}/\\sigma_{{\\min}}$ of $J$ from {shown(float(cond.min()), 1e-9, 2, 'g')} to "
             f"{shown(float(cond.max()), 1e-9, 2, 'g')}; without it the ratio reaches {shown(over, 1e-9, 2, 'g')}: "
-            "κ alone is exceeded",
+            "$\\kappa$ alone is exceeded",
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "κ is no bound: for an ill-conditioned J the relative change of the Jacobian exceeds κ by the condition number",
+    "$\\kappa$ is no bound: for an ill-conditioned $J$ the relative change of the Jacobian exceeds $\\kappa$ by the "
+    "condition number",
     equation="eq-kappa-estimate",
 )
 def check_kappa_not_a_bound():
     ex = two_parameter_example(ILL_CONDITIONED_EPS)
     return [
         check_close(
-            f"two parameters, J(θ_0) = diag(1, {ILL_CONDITIONED_EPS}): (||ΔJ||_op / ||J||_op) / κ vs σ_max/σ_min "
-            f"= {1 / ILL_CONDITIONED_EPS:.4g}",
+            f"two parameters, $J(\\theta_0) = \\operatorname{{diag}}(1, {ILL_CONDITIONED_EPS})$: "
+            "$(\\lVert \\Delta J\\rVert_{\\mathrm{op}} / \\lVert J\\rVert_{\\mathrm{op}}) / \\kappa$ vs "
+            f"$\\sigma_{{\\max}}/\\sigma_{{\\min}} = {1 / ILL_CONDITIONED_EPS:.4g}$",
             ex["rel_change"] / ex["kappa"],
             ex["cond"],
             atol=rounding(stages=10),
             relative=True,
         ),
-        check_close("the same: f(θ_T) vs ŷ (θ_T reaches the target)", ex["misfit"], 0.0, atol=rounding(stages=10)),
+        check_close(
+            "the same: $f(\\theta_T)$ vs $\\hat y$ ($\\theta_T$ reaches the target)",
+            ex["misfit"],
+            0.0,
+            atol=rounding(stages=10),
+        ),
     ]
 
 
 @claim(
     CHAPTER,
-    "Mean-field parameterization (s = 1/n, learning rate η n): the NTK and κ do not shrink with width",
+    "Mean-field parameterization ($s = 1/n$, learning rate $\\eta n$): the NTK and $\\kappa$ do not shrink with width",
     equation="eq-mean-field",
 )
 def check_mean_field_not_lazy():
@@ -599,46 +641,61 @@ def check_mean_field_not_lazy():
     off = np.abs(np.log2(m)) + 5 * se / (m * np.log(2))
     return [
         check_bound(
-            f"mean-field: |log2(||K_T - K_0||_F / ||K_0||_F)| + 5 SE at every {span} (the change is the kernel's size)",
+            "mean-field: $\\lvert \\log_2(\\lVert K_T - K_0\\rVert_F / \\lVert K_0\\rVert_F)\\rvert$ + 5 SE at every "
+            f"{span} (the change is the kernel's size)",
             off,
             1.0,
             detail=f"mean-field change {shown(float(m.min()), 1e-9, 2, 'g')} to {shown(float(m.max()), 1e-9, 2, 'g')}; "
             f"NTK parameterization at width {widths[-1]}: {shown(float(ntk['rel_ntk'][-1].mean()), 1e-9, 2, 'g')}",
         ),
-        *rate_checks(f"mean-field ||K_T - K_0||_F / ||K_0||_F vs {span}", widths, rel, 0.0, next_order=-0.5),
         *rate_checks(
-            "mean-field κ(θ_0) vs width: it does not shrink like the NTK parameterization's n^-1/2",
+            f"mean-field $\\lVert K_T - K_0\\rVert_F / \\lVert K_0\\rVert_F$ vs {span}",
+            widths,
+            rel,
+            0.0,
+            next_order=-0.5,
+        ),
+        *rate_checks(
+            "mean-field $\\kappa(\\theta_0)$ vs width: it does not shrink like the NTK parameterization's $n^{-1/2}$",
             widths,
             mf["kappa"],
             0.0,
             next_order=-0.5,
             alternative=-0.5,
-            detail="κ ~ max_i |v_i| ~ sqrt(log n) here: a log factor",
+            detail="$\\kappa \\sim \\max_i \\lvert v_i\\rvert \\sim \\sqrt{\\log n}$ here: a log factor",
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "Output scaling α (Chizat et al.): the relative parameter change and the distance to the linear model fall like 1/α",
+    "Output scaling $\\alpha$ (Chizat et al.): the relative parameter change and the distance to the linear model "
+    "fall like $1/\\alpha$",
     equation="eq-alpha",
 )
 def check_alpha_scaling():
     a = alpha_sweep()
     al = a["alphas"]
-    span = f"α = {al[0]:g}..{al[-1]:g} (width {ALPHA_WIDTH}, {a['gap'].shape[1]} independent draws each)"
+    span = f"$\\alpha$ = {al[0]:g}..{al[-1]:g} (width {ALPHA_WIDTH}, {a['gap'].shape[1]} independent draws each)"
     return [
         *rate_checks(
-            f"||Δθ|| / ||θ_0|| vs {span}", al, a["rel_dtheta"], -1.0, next_order=-1.0, alternative=-0.5, variable="α"
+            f"$\\lVert \\Delta\\theta\\rVert / \\lVert \\theta_0\\rVert$ vs {span}",
+            al,
+            a["rel_dtheta"],
+            -1.0,
+            next_order=-1.0,
+            alternative=-0.5,
+            variable="\\alpha",
         ),
         *rate_checks(
-            "max |f_α(x*) - f_α,lin(x*)| on 48 test inputs vs α",
+            "$\\max \\lvert f_\\alpha(\\mathbf{x}^*) - f_\\alpha^{\\mathrm{lin}}(\\mathbf{x}^*)\\rvert$ on 48 test inputs "
+            "vs $\\alpha$",
             al,
             a["gap"],
             -1.0,
             next_order=-1.0,
             alternative=-0.5,
-            variable="α",
-            detail="second-order term α ||Δθ||² ~ 1/α",
+            variable="\\alpha",
+            detail="second-order term $\\alpha \\lVert \\Delta\\theta\\rVert^2 \\sim 1/\\alpha$",
         ),
     ]
