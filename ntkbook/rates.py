@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["RATE_SIGMAS", "RateTest", "fit_loglog_slope", "rate_test"]
+__all__ = ["RATE_SIGMAS", "RateTest", "fit_loglog_slope", "rate_test", "standard_error"]
 
 
 def _real_array(x: Any, name: str) -> np.ndarray:
@@ -19,6 +19,26 @@ def _real_array(x: Any, name: str) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be array-like of real numbers, got {type(x).__name__}") from exc
+
+
+def standard_error(samples: Any, axis: int = -1) -> np.ndarray:
+    """The standard error of the mean of independent draws along ``axis``: the sample standard deviation
+    (``ddof=1``) over the square root of their count.
+
+    Args:
+      samples: array-like of real numbers, with at least 2 draws along ``axis``.
+      axis: the axis of the draws (default the last, as the ``(W, S)`` samples of :func:`rate_test`).
+
+    Returns:
+      an array of ``samples``' shape without ``axis`` (0-d for 1-D ``samples``).
+    """
+    a = _real_array(samples, "samples")
+    if a.ndim == 0:
+        raise ValueError("samples must have at least one axis")
+    count = a.shape[axis]
+    if count < 2:
+        raise ValueError(f"need at least 2 draws along axis {axis}, got shape {a.shape}")
+    return np.asarray(a.std(axis=axis, ddof=1) / math.sqrt(count))
 
 
 def fit_loglog_slope(x: Any, y: Any) -> tuple[float, float, float]:

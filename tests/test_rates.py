@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ntkbook.claims import rate_checks
-from ntkbook.rates import rate_test
+from ntkbook.rates import rate_test, standard_error
 
 
 def test_rate_checks_pass_the_true_exponent_and_reject_the_alternative():
@@ -35,3 +35,21 @@ def test_rate_test_standard_error_is_the_delta_method():
         rate_test(x, samples[:, :1], 2.0)
     with pytest.raises(ValueError, match="positive"):
         rate_test(x, -samples, 2.0)
+
+
+def test_standard_error_against_the_textbook_formula():
+    import statistics
+
+    rng = np.random.default_rng(2)
+    a = rng.normal(1.0, 2.0, (3, 7))
+    # statistics.stdev is the sample standard deviation (n - 1 in the denominator), computed independently
+    want_rows = [statistics.stdev(row) / np.sqrt(7) for row in a.tolist()]
+    want_cols = [statistics.stdev(col) / np.sqrt(3) for col in a.T.tolist()]
+    np.testing.assert_allclose(standard_error(a), want_rows, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(standard_error(a, axis=0), want_cols, rtol=1e-12, atol=0)
+    one = standard_error(a[0])
+    assert one.shape == () and float(one) == pytest.approx(want_rows[0], rel=1e-12)
+    with pytest.raises(ValueError, match="at least 2 draws"):
+        standard_error(a[:, :1])
+    with pytest.raises(TypeError, match="real numbers"):
+        standard_error(["a", "b"])

@@ -21,7 +21,16 @@ import numpy as np
 
 from .. import activations as _act
 from .. import nngp
-from ..claims import check_bound, check_close, check_monte_carlo, check_slope, check_symbolic, claim, rounding, shown
+from ..claims import (
+    check_bound,
+    check_close,
+    check_monte_carlo,
+    check_symbolic,
+    claim,
+    rate_checks,
+    rounding,
+    shown,
+)
 from ..nngp import (
     CLOSED_FORMS,
     draw_networks,
@@ -34,7 +43,7 @@ from ..nngp import (
     quadrature_rule_map,
     sample_networks,
 )
-from .c04_taylor import rate_checks
+from ..rates import standard_error
 
 CHAPTER = "09-nngp"
 
@@ -129,7 +138,8 @@ def _sigma1_symbols(n0: int = 2):
 
 @claim(
     CHAPTER,
-    "The source's third line of the Σ^(1) derivation is not the expectation of the product: three terms, each wrong",
+    "The source's third line of the $\\Sigma^{(1)}$ derivation is not the expectation of the product: three terms, each "
+    "wrong",
     equation="eq-sigma1-derivation",
     source_holds=False,
     where="Connection with Gaussian processes, step (1), third line of the Σ^(1) derivation (source line 177)",
@@ -161,28 +171,34 @@ def check_sigma1_source_line():
     one_wrong = [sum(source[k] if k == i else true[k] for k in range(3)) for i in range(3)]
     return [
         check_symbolic(
-            "the three corrected terms vs E[product] (sympy, n_0 = 2, general μ, σ)", sum(true), s["expectation"]
+            "the three corrected terms vs $\\mathbb{E}[\\mathrm{product}]$ (sympy, $n_0 = 2$, general $\\mu$, $\\sigma$)",
+            sum(true),
+            s["expectation"],
         ),
         check_symbolic(
-            "first term σ_w²/n_0 Σ_i Σ_j x_i x'_j (others corrected) vs E[product], general μ, σ",
+            "first term $(\\sigma_w^2/n_0) \\sum_i \\sum_j x_i x'_j$ (others corrected) vs "
+            "$\\mathbb{E}[\\mathrm{product}]$, general $\\mu$, $\\sigma$",
             one_wrong[0],
             s["expectation"],
             expect=False,
         ),
         check_symbolic(
-            "the line as written at the source's μ = 0, σ = 1 (only the double sum differs there) vs E[product]",
+            "the line as written at the source's $\\mu = 0$, $\\sigma = 1$ (only the double sum differs there) vs "
+            "$\\mathbb{E}[\\mathrm{product}]$",
             sum(source).subs(std),
             s["expectation"].subs(std),
             expect=False,
         ),
         check_symbolic(
-            "second term (β μ_b/√n_0) Σ_i w_im (x_i + x'_i) (others corrected) vs E[product], general μ, σ",
+            "second term $(\\beta \\mu_b/\\sqrt{n_0}) \\sum_i w_{im} (x_i + x'_i)$ (others corrected) vs "
+            "$\\mathbb{E}[\\mathrm{product}]$, general $\\mu$, $\\sigma$",
             one_wrong[1],
             s["expectation"],
             expect=False,
         ),
         check_symbolic(
-            "third term σ_b² β² (others corrected) vs E[product], general μ, σ",
+            "third term $\\sigma_b^2 \\beta^2$ (others corrected) vs $\\mathbb{E}[\\mathrm{product}]$, general $\\mu$, "
+            "$\\sigma$",
             one_wrong[2],
             s["expectation"],
             expect=False,
@@ -192,7 +208,7 @@ def check_sigma1_source_line():
 
 @claim(
     CHAPTER,
-    "Σ^(1)(x, x') = x·x'/n_0 + β²: the expectation of the product, computed term by term",
+    "$\\Sigma^{(1)}(x, x') = x \\cdot x'/n_0 + \\beta^2$: the expectation of the product, computed term by term",
     equation="eq-sigma1",
     source_holds=True,
     where="Connection with Gaussian processes, step (1), result",
@@ -213,12 +229,22 @@ def check_sigma1():
     xs = chapter_inputs()
     cov, _, _ = input_covariance(xs, beta=_BETA)
     return [
-        check_symbolic("E[Ã(x)Ã(x')] with general moments (sympy) vs the corrected formula", s["expectation"], general),
         check_symbolic(
-            "at μ_w = μ_b = 0, σ_w = σ_b = 1: E[Ã(x)Ã(x')] = x·x'/n_0 + β²", s["expectation"].subs(std), dot
+            "$\\mathbb{E}[\\tilde A(x)\\tilde A(x')]$ with general moments (sympy) vs the corrected formula",
+            s["expectation"],
+            general,
+        ),
+        check_symbolic(
+            "at $\\mu_w = \\mu_b = 0$, $\\sigma_w = \\sigma_b = 1$: "
+            "$\\mathbb{E}[\\tilde A(x)\\tilde A(x')] = x \\cdot x'/n_0 + \\beta^2$",
+            s["expectation"].subs(std),
+            dot,
         ),
         check_close(
-            "input_covariance vs x1 @ x2.T / n_0 + β² (numpy)", cov, _X @ _X.T / 4 + _BETA**2, atol=rounding(stages=10)
+            "input_covariance vs $x_1 x_2^\\top/n_0 + \\beta^2$ (numpy)",
+            cov,
+            _X @ _X.T / 4 + _BETA**2,
+            atol=rounding(stages=10),
         ),
     ]
 
@@ -238,12 +264,13 @@ def _output_covariance(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean over networks of the per-network average over outputs of ``f_m(x) f_m(x')`` and its
     standard error (networks are independent; the outputs of one network are not)."""
     per_net = np.einsum("sam,sbm->sab", out, out) / out.shape[-1]
-    return per_net.mean(0), per_net.std(0, ddof=1) / math.sqrt(per_net.shape[0])
+    return per_net.mean(0), standard_error(per_net, axis=0)
 
 
 @claim(
     CHAPTER,
-    "E[(w σ(Ã))²] = σ_w² Σ^(l)(x, x) holds only for the identity: for ReLU it is Σ^(l)(x, x)/2",
+    "$\\mathbb{E}[(w \\sigma(\\tilde A))^2] = \\sigma_w^2 \\Sigma^{(l)}(x, x)$ holds only for the identity: for ReLU it "
+    "is $\\Sigma^{(l)}(x, x)/2$",
     equation="eq-second-moment",
     source_holds=False,
     where="Connection with Gaussian processes, step (2), second moment of w σ(Ã)",
@@ -257,12 +284,18 @@ def check_second_moment_source():
     s = sp.symbols("s", positive=True)  # s² = Σ^(l)(x, x)
     pdf = sp.exp(-(u**2) / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2)
     relu_second = sp.integrate(u**2 * pdf, (u, 0, sp.oo))  # E[relu(u)²]
-    return check_symbolic("E[relu(u)²] (sympy integral) vs the source's Σ(x, x) = s²", relu_second, s**2, expect=False)
+    return check_symbolic(
+        "$\\mathbb{E}[\\mathrm{relu}(u)^2]$ (sympy integral) vs the source's $\\Sigma(x, x) = s^2$",
+        relu_second,
+        s**2,
+        expect=False,
+    )
 
 
 @claim(
     CHAPTER,
-    "E[(w σ(Ã))²] = E[σ(u)²] with u ~ N(0, Σ(x, x)): s² for the identity, s²/2 for ReLU, a Gaussian integral in general",
+    "$\\mathbb{E}[(w \\sigma(\\tilde A))^2] = \\mathbb{E}[\\sigma(u)^2]$ with $u \\sim \\mathcal{N}(0, \\Sigma(x, x))$: "
+    "$s^2$ for the identity, $s^2/2$ for ReLU, a Gaussian integral in general",
     equation="eq-second-moment",
 )
 def check_second_moment():
@@ -277,11 +310,16 @@ def check_second_moment():
     relu = _closed_form(jnp.diag(v), v, v, activation="relu")
     quad = kernel_map(jnp.diag(v), v, v, activation="relu", method="hermite", nodes=8)
     return [
-        check_symbolic("identity: E[u²] = s² (the source's formula holds here)", identity_second, s**2),
-        check_symbolic("ReLU: E[relu(u)²] = s²/2", relu_second, s**2 / 2),
-        check_close("ReLU closed-form diagonal E[relu(u)²] vs v/2", relu.var1, v / 2, atol=rounding(stages=10)),
+        check_symbolic("identity: $\\mathbb{E}[u^2] = s^2$ (the source's formula holds here)", identity_second, s**2),
+        check_symbolic("ReLU: $\\mathbb{E}[\\mathrm{relu}(u)^2] = s^2/2$", relu_second, s**2 / 2),
         check_close(
-            "ReLU diagonal by Gauss-Hermite (8 nodes; exact: relu(z)² = z² on half the symmetric nodes)",
+            "ReLU closed-form diagonal $\\mathbb{E}[\\mathrm{relu}(u)^2]$ vs $v/2$",
+            relu.var1,
+            v / 2,
+            atol=rounding(stages=10),
+        ),
+        check_close(
+            "ReLU diagonal by Gauss-Hermite (8 nodes; exact: $\\mathrm{relu}(z)^2 = z^2$ on half the symmetric nodes)",
             quad.var1,
             v / 2,
             atol=rounding(stages=10),
@@ -291,7 +329,8 @@ def check_second_moment():
 
 @claim(
     CHAPTER,
-    "The variance of Ã^(l+1)(x) is β² + Var(Ã^(l)(x)) (source) -- fails for ReLU networks",
+    "The variance of $\\tilde A^{(l+1)}(x)$ is $\\beta^2 + \\operatorname{Var}(\\tilde A^{(l)}(x))$ (source) -- fails for "
+    "ReLU networks",
     equation="eq-next-variance",
     source_holds=False,
     where="Connection with Gaussian processes, step (2), after the central limit theorem",
@@ -303,7 +342,8 @@ def check_next_variance_source():
     est, se = _output_covariance(out)
     cov, v1, _ = input_covariance(chapter_inputs(), beta=_BETA)
     return check_monte_carlo(
-        "Var(Ã^(2)(x)) over 2000 ReLU networks (width 32, 16 outputs) vs source β² + Σ^(1)(x, x)",
+        "$\\operatorname{Var}(\\tilde A^{(2)}(x))$ over 2000 ReLU networks (width 32, 16 outputs) vs source "
+        "$\\beta^2 + \\Sigma^{(1)}(x, x)$",
         np.diag(est),
         _BETA**2 + np.asarray(v1),
         np.diag(se),
@@ -313,7 +353,8 @@ def check_next_variance_source():
 
 @claim(
     CHAPTER,
-    "Var(Ã^(l+1)(x)) = β² + E[σ(u)²] = Σ^(l+1)(x, x); for one hidden layer at every width",
+    "$\\operatorname{Var}(\\tilde A^{(l+1)}(x)) = \\beta^2 + \\mathbb{E}[\\sigma(u)^2] = \\Sigma^{(l+1)}(x, x)$; for one "
+    "hidden layer at every width",
     equation="eq-next-variance",
 )
 def check_next_variance():
@@ -321,7 +362,7 @@ def check_next_variance():
     est, se = _output_covariance(out)
     sigma2 = nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA)
     return check_monte_carlo(
-        "Var(Ã^(2)(x)) over 2000 ReLU networks (width 32, 16 outputs) vs Σ^(2)(x, x)",
+        "$\\operatorname{Var}(\\tilde A^{(2)}(x))$ over 2000 ReLU networks (width 32, 16 outputs) vs $\\Sigma^{(2)}(x, x)$",
         np.diag(est),
         np.diag(np.asarray(sigma2)),
         np.diag(se),
@@ -330,7 +371,7 @@ def check_next_variance():
 
 @claim(
     CHAPTER,
-    "Using Λ^(l) built from Σ^(l-1) (the source's indices) skips a layer",
+    "Using $\\Lambda^{(l)}$ built from $\\Sigma^{(l-1)}$ (the source's indices) skips a layer",
     equation="eq-nngp-recursion",
     source_holds=False,
     where="Connection with Gaussian processes, the recursion: λ^(l+1) is built from Σ^(l) but Σ^(l+1) uses λ^(l)",
@@ -352,7 +393,7 @@ def check_lambda_index_source():
 
 @claim(
     CHAPTER,
-    "The outputs' covariance is Σ^(L) (depth 3, ReLU, β = 0.1)",
+    "The outputs' covariance is $\\Sigma^{(L)}$ (depth 3, ReLU, $\\beta = 0.1$)",
     equation="eq-nngp-recursion",
     source_holds=True,
     where="Connection with Gaussian processes, the NNGP proposition",
@@ -362,13 +403,17 @@ def check_output_covariance():
     est, se = _output_covariance(out)
     sigma3 = nngp_kernel(chapter_inputs(), depth=3, activation="relu", beta=_BETA)
     return check_monte_carlo(
-        "E[f_m(x) f_m(x')] over 2000 depth-3 ReLU networks (width 64, 16 outputs) vs Σ^(3)", est, np.asarray(sigma3), se
+        "$\\mathbb{E}[f_m(x) f_m(x')]$ over 2000 depth-3 ReLU networks (width 64, 16 outputs) vs $\\Sigma^{(3)}$",
+        est,
+        np.asarray(sigma3),
+        se,
     )
 
 
 @claim(
     CHAPTER,
-    "As written, Σ^(l+1)(x, x') = (1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β²: a deterministic kernel set equal to a random quantity",
+    "As written, $\\Sigma^{(l+1)}(x, x') = \\frac{1}{n_l} \\sigma(\\tilde A^{(l)}(x))^\\top \\sigma(\\tilde A^{(l)}(x')) + "
+    "\\beta^2$: a deterministic kernel set equal to a random quantity",
     equation="eq-conditional-covariance",
     source_holds=False,
     where="Connection with Gaussian processes, step (2), the line 'similar to how we get Σ^(1)' (source line 195)",
@@ -385,18 +430,19 @@ def check_conditional_covariance_source():
     # from Σ^(2) would be 0 in every network; averaged over entries and networks it estimates its variance.
     sq = ((sh - sigma2) ** 2).reshape(sh.shape[0], -1).mean(1)  # one number per network, independent
     return check_monte_carlo(
-        "mean square deviation of (1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² from Σ^(2) (9 entries, 2000 networks, width 32) "
-        "vs 0 (were it the deterministic Σ^(2))",
+        "mean square deviation of $\\frac{1}{n_1} \\sigma(\\tilde A^{(1)})^\\top \\sigma(\\tilde A^{(1)}) + \\beta^2$ from "
+        "$\\Sigma^{(2)}$ (9 entries, 2000 networks, width 32) vs 0 (were it the deterministic $\\Sigma^{(2)}$)",
         np.array(sq.mean()),
         np.array(0.0),
-        np.array(sq.std(ddof=1) / math.sqrt(sq.shape[0])),
+        standard_error(sq),
         expect=False,
     )
 
 
 @claim(
     CHAPTER,
-    "Given the layers below, E over w^(l), b^(l) of Ã^(l+1)(x)Ã^(l+1)(x') is (1/n_l) σ(Ã^(l)(x))ᵀσ(Ã^(l)(x')) + β²",
+    "Given the layers below, $\\mathbb{E}$ over $w^{(l)}, b^{(l)}$ of $\\tilde A^{(l+1)}(x)\\tilde A^{(l+1)}(x')$ is "
+    "$\\frac{1}{n_l} \\sigma(\\tilde A^{(l)}(x))^\\top \\sigma(\\tilde A^{(l)}(x')) + \\beta^2$",
     equation="eq-conditional-covariance",
     source_holds=True,
     where="Connection with Gaussian processes, step (2), the line 'similar to how we get Σ^(1)' (source line 195), "
@@ -412,17 +458,17 @@ def check_conditional_covariance_given_lower():
     out = h @ jax.random.normal(k_w, (n, draws)) / math.sqrt(n) + _BETA * jax.random.normal(k_b, (draws,))
     prods = np.asarray(out[:, None, :] * out[None, :, :])  # (N, N, draws)
     return check_monte_carlo(
-        f"mean over {draws} draws of (w, b) of Ã^(2)(x)Ã^(2)(x'), one fixed hidden layer (width {n}) vs "
-        "(1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β²",
+        f"mean over {draws} draws of $(w, b)$ of $\\tilde A^{{(2)}}(x)\\tilde A^{{(2)}}(x')$, one fixed hidden layer "
+        f"(width {n}) vs $\\frac{{1}}{{n_1}} \\sigma(\\tilde A^{{(1)}})^\\top \\sigma(\\tilde A^{{(1)}}) + \\beta^2$",
         prods.mean(-1),
         conditional,
-        prods.std(-1, ddof=1) / math.sqrt(draws),
+        standard_error(prods),
     )
 
 
 @claim(
     CHAPTER,
-    "As written, the outputs of an L-layer network are i.i.d. centred Gaussian processes: at finite width they are "
+    "As written, the outputs of an $L$-layer network are i.i.d. centred Gaussian processes: at finite width they are "
     "neither Gaussian nor independent",
     equation="eq-nngp-recursion",
     source_holds=False,
@@ -441,15 +487,15 @@ def check_gp_statement_as_written():
     r = float(np.corrcoef(a, b)[0, 1])
     return [
         check_monte_carlo(
-            f"excess kurtosis of f(x_0), {RATE_SEEDS} depth-3 ReLU networks of width {RATE_WIDTHS[i]}, vs 0 (Gaussian)",
+            f"excess kurtosis of $f(x_0)$, {RATE_SEEDS} depth-3 ReLU networks of width {RATE_WIDTHS[i]}, vs 0 (Gaussian)",
             np.array(w["kurtosis"][i]),
             np.array(0.0),
             np.array(w["kurtosis_se"][i]),
             expect=False,
         ),
         check_monte_carlo(
-            "correlation of f_1(x_0)² and f_2(x_0)² over 2000 depth-2 ReLU networks of width 4, vs 0 (independent "
-            "outputs; standard error 1/sqrt(2000))",
+            "correlation of $f_1(x_0)^2$ and $f_2(x_0)^2$ over 2000 depth-2 ReLU networks of width 4, vs 0 (independent "
+            "outputs; standard error $1/\\sqrt{2000}$)",
             np.array(r),
             np.array(0.0),
             np.array(1 / math.sqrt(a.shape[0])),
@@ -480,7 +526,8 @@ def relu_hat_variance(s: Any, width: Any) -> Any:
 
 @claim(
     CHAPTER,
-    "As written, the units Ã_1^(l+1), ..., Ã_n^(l+1) are i.i.d.: at finite width their squares are correlated",
+    "As written, the units $\\tilde A_1^{(l+1)}, \\dots, \\tilde A_n^{(l+1)}$ are i.i.d.: at finite width their squares are "
+    "correlated",
     equation="eq-unit-dependence",
     source_holds=False,
     where="Connection with Gaussian processes, step (2), 'Note that ... are still i.i.d.' (source line 189)",
@@ -496,10 +543,11 @@ def check_units_independent_source():
     a = _unit_pairs(n)
     prod = (a[:, 0] ** 2 - (a[:, 0] ** 2).mean()) * (a[:, 1] ** 2 - (a[:, 1] ** 2).mean())
     return check_monte_carlo(
-        f"Cov(Ã_1², Ã_2²) at x_0 over {UNIT_SEEDS} networks with n_1 = {n} hidden ReLU units vs 0 (independent units)",
+        f"$\\operatorname{{Cov}}(\\tilde A_1^2, \\tilde A_2^2)$ at $x_0$ over {UNIT_SEEDS} networks with $n_1 = {n}$ hidden "
+        "ReLU units vs 0 (independent units)",
         np.array(prod.mean()),
         np.array(0.0),
-        np.array(prod.std(ddof=1) / math.sqrt(prod.shape[0])),
+        standard_error(prod),
         expect=False,
     )
 
@@ -531,13 +579,13 @@ def _falls(what: str, larger: np.ndarray, smaller: np.ndarray, sigmas: float = 5
     """A check that the mean of ``larger`` exceeds the mean of ``smaller`` (independent samples) by at least
     ``sigmas`` standard errors of the difference: the measured ``sigmas · SE / difference`` must be at most 1."""
     diff = float(larger.mean() - smaller.mean())
-    se = math.hypot(larger.std(ddof=1) / math.sqrt(larger.size), smaller.std(ddof=1) / math.sqrt(smaller.size))
+    se = math.hypot(standard_error(larger), standard_error(smaller))
     z = diff / se
     return check_bound(
-        what + f": {sigmas:g} SE / difference (< 1: larger at z >= {sigmas:g})",
+        what + f": {sigmas:g} SE / difference ($< 1$: larger at $z \\ge {sigmas:g}$)",
         sigmas * se / diff if diff > 0 else math.inf,
         1.0,
-        detail=f"z = {shown(z, 1e-6 * abs(z), 2, 'g')}",
+        detail=f"$z$ = {shown(z, 1e-6 * abs(z), 2, 'g')}",
     )
 
 
@@ -555,7 +603,7 @@ def check_normality_with_width():
     m = UNIT_SEEDS // KS_BATCHES
     return [
         _falls(
-            f"KS distance of $f_1(x_0)/\\sqrt{{\\Sigma^{{(2)}}}}$ from $N(0,1)$, {KS_BATCHES}×{m} networks: width "
+            f"KS distance of $f_1(x_0)/\\sqrt{{\\Sigma^{{(2)}}}}$ from $N(0,1)$, ${KS_BATCHES} \\times {m}$ networks: width "
             f"{n_small} vs exact normal draws",
             d_small,
             d_normal,
@@ -570,8 +618,8 @@ def check_normality_with_width():
 
 @claim(
     CHAPTER,
-    "At finite width the units are uncorrelated, E[Ã_1 Ã_2] = 0, but dependent: Cov(Ã_1², Ã_2²) = Var(Σ̂) = 5s²/(4n) "
-    "for ReLU",
+    "At finite width the units are uncorrelated, $\\mathbb{E}[\\tilde A_1 \\tilde A_2] = 0$, but dependent: "
+    "$\\operatorname{Cov}(\\tilde A_1^2, \\tilde A_2^2) = \\operatorname{Var}(\\hat\\Sigma) = 5s^2/(4n)$ for ReLU",
     equation="eq-unit-dependence",
 )
 def check_units_uncorrelated_not_independent():
@@ -584,25 +632,30 @@ def check_units_uncorrelated_not_independent():
     m4 = sp.integrate(u**4 * density, (u, 0, sp.oo))  # E[relu(u)⁴]
     s0 = float(nngp_kernel(chapter_inputs()[:1], depth=1, beta=_BETA)[0, 0])  # Σ^(1)(x_0, x_0)
     out = [
-        check_symbolic("sympy: Var(relu(u)²) = E[relu⁴] - E[relu²]² for u ~ N(0, s) vs 5s²/4", m4 - m2**2, 5 * s**2 / 4)
+        check_symbolic(
+            "sympy: $\\operatorname{Var}(\\mathrm{relu}(u)^2) = \\mathbb{E}[\\mathrm{relu}(u)^4] - "
+            "\\mathbb{E}[\\mathrm{relu}(u)^2]^2$ for $u \\sim \\mathcal{N}(0, s)$ vs $5s^2/4$",
+            m4 - m2**2,
+            5 * s**2 / 4,
+        )
     ]
     for n in UNIT_WIDTHS:
         a = _unit_pairs(n)
         cross = a[:, 0] * a[:, 1]
         prod = (a[:, 0] ** 2 - (a[:, 0] ** 2).mean()) * (a[:, 1] ** 2 - (a[:, 1] ** 2).mean())
-        se = lambda v: np.array(v.std(ddof=1) / math.sqrt(v.shape[0]))  # noqa: E731
         out += [
             check_monte_carlo(
-                f"n_1 = {n}: E[Ã_1 Ã_2] at x_0 over {UNIT_SEEDS} networks vs 0 (uncorrelated)",
+                f"$n_1 = {n}$: $\\mathbb{{E}}[\\tilde A_1 \\tilde A_2]$ at $x_0$ over {UNIT_SEEDS} networks vs 0 (uncorrelated)",
                 np.array(cross.mean()),
                 np.array(0.0),
-                se(cross),
+                standard_error(cross),
             ),
             check_monte_carlo(
-                f"n_1 = {n}: Cov(Ã_1², Ã_2²) vs Var(Σ̂) = 5s²/(4n_1), s = Σ^(1)(x_0, x_0)",
+                f"$n_1 = {n}$: $\\operatorname{{Cov}}(\\tilde A_1^2, \\tilde A_2^2)$ vs "
+                "$\\operatorname{Var}(\\hat\\Sigma) = 5s^2/(4n_1)$, $s = \\Sigma^{(1)}(x_0, x_0)$",
                 np.array(prod.mean()),
                 np.array(relu_hat_variance(s0, n)),
-                se(prod),
+                standard_error(prod),
             ),
         ]
     return out
@@ -610,17 +663,18 @@ def check_units_uncorrelated_not_independent():
 
 @claim(
     CHAPTER,
-    "The conditional covariance has mean Σ^(l+1) (one hidden layer, any width)",
+    "The conditional covariance has mean $\\Sigma^{(l+1)}$ (one hidden layer, any width)",
     equation="eq-conditional-covariance",
 )
 def check_conditional_covariance_mean():
     _, sh = _networks(2, 32, 16, 2000, 20)
     sigma2 = np.asarray(nngp_kernel(chapter_inputs(), depth=2, activation="relu", beta=_BETA))
     return check_monte_carlo(
-        "mean over 2000 networks (width 32) of (1/n_1) σ(Ã^(1))ᵀσ(Ã^(1)) + β² vs Σ^(2)",
+        "mean over 2000 networks (width 32) of "
+        "$\\frac{1}{n_1} \\sigma(\\tilde A^{(1)})^\\top \\sigma(\\tilde A^{(1)}) + \\beta^2$ vs $\\Sigma^{(2)}$",
         sh.mean(0),
         sigma2,
-        sh.std(0, ddof=1) / math.sqrt(sh.shape[0]),
+        standard_error(sh, axis=0),
     )
 
 
@@ -646,41 +700,43 @@ def width_study() -> dict:
         v = sh[:, 0, 0]
         kurt.append(3 * (v - v.mean()) ** 2 / v.mean() ** 2 * RATE_SEEDS / (RATE_SEEDS - 1))
     dev, kurt = np.array(dev), np.array(kurt)
-
-    def se(a):
-        return a.std(axis=1, ddof=1) / math.sqrt(a.shape[1])
-
     return dict(
         widths=np.array(RATE_WIDTHS),
         deviation=dev.mean(axis=1),
-        deviation_se=se(dev),
+        deviation_se=standard_error(dev),
         deviation_samples=dev,
         kurtosis=kurt.mean(axis=1),
-        kurtosis_se=se(kurt),
+        kurtosis_se=standard_error(kurt),
         kurtosis_samples=kurt,
     )
 
 
 @claim(
     CHAPTER,
-    "One network's empirical covariance deviates from Σ^(L) like n^(-1/2)",
+    "One network's empirical covariance deviates from $\\Sigma^{(L)}$ like $n^{-1/2}$",
     equation="eq-conditional-covariance",
 )
 def check_empirical_covariance_rate():
     w = width_study()
     return rate_checks(
-        f"mean over {RATE_SEEDS} networks of $\\max|\\hat\\Sigma^{{(3)}} - \\Sigma^{{(3)}}|/\\max \\Sigma^{{(3)}}$ vs width "
+        f"mean over {RATE_SEEDS} networks of $\\max\\lvert\\hat\\Sigma^{{(3)}} - \\Sigma^{{(3)}}\\rvert/\\max \\Sigma^{{(3)}}$ "
+        "vs width "
         f"{RATE_WIDTHS[0]}..{RATE_WIDTHS[-1]}",
         w["widths"].astype(float),
         w["deviation_samples"],
         -0.5,
         next_order=-0.5,
         alternative=-1.0,
-        detail="CLT for an average of n i.i.d. terms: fluctuation ~ n^(-1/2); independent networks at every width",
+        detail="CLT for an average of $n$ i.i.d. terms: fluctuation $\\sim n^{-1/2}$; independent networks at every width",
     )
 
 
-@claim(CHAPTER, "The outputs become Gaussian: excess kurtosis 3 Var(Σ̂)/E[Σ̂]² falls like 1/n", equation="eq-kurtosis")
+@claim(
+    CHAPTER,
+    "The outputs become Gaussian: excess kurtosis "
+    "$3 \\operatorname{Var}(\\hat\\Sigma)/\\mathbb{E}[\\hat\\Sigma]^2$ falls like $1/n$",
+    equation="eq-kurtosis",
+)
 def check_gaussianity_rate():
     w = width_study()
     return rate_checks(
@@ -691,13 +747,15 @@ def check_gaussianity_rate():
         -1.0,
         next_order=-0.5,
         alternative=-0.5,
-        detail="Var(Σ̂) ~ 1/n; a Gaussian scale mixture has excess kurtosis 3 Var(Σ̂)/E[Σ̂]² (kurtosis_identity)",
+        detail="$\\operatorname{Var}(\\hat\\Sigma) \\sim 1/n$; a Gaussian scale mixture has excess kurtosis "
+        "$3 \\operatorname{Var}(\\hat\\Sigma)/\\mathbb{E}[\\hat\\Sigma]^2$ (kurtosis_identity)",
     )
 
 
 @claim(
     CHAPTER,
-    "At finite width the output is a Gaussian scale mixture: its excess kurtosis is 3 Var(Σ̂)/E[Σ̂]²",
+    "At finite width the output is a Gaussian scale mixture: its excess kurtosis is "
+    "$3 \\operatorname{Var}(\\hat\\Sigma)/\\mathbb{E}[\\hat\\Sigma]^2$",
     equation="eq-kurtosis",
 )
 def check_kurtosis_identity():
@@ -714,7 +772,8 @@ def check_kurtosis_identity():
     g2 = np.array([-6 * m2 / m1**3, 3 / m1**2])
     se_rb = float(np.sqrt(g2 @ np.cov(np.stack([v, v**2])) @ g2 / len(v)))
     return check_monte_carlo(
-        "excess kurtosis of f(x_0), 2000 networks x 16 outputs (width 64), vs 3 Var(Σ̂)/E[Σ̂]²",
+        "excess kurtosis of $f(x_0)$, 2000 networks $\\times$ 16 outputs (width 64), vs "
+        "$3 \\operatorname{Var}(\\hat\\Sigma)/\\mathbb{E}[\\hat\\Sigma]^2$",
         raw,
         rb,
         math.hypot(se_raw, se_rb),
@@ -752,7 +811,13 @@ def check_closed_forms_monte_carlo():
         # identity: E[σ'σ'] = 1 has no sampling error (se 0, and the estimate is exactly 1)
         se = np.concatenate([mc["sigma_se"], mc["sigma_dot_se"]])
         results.append(
-            check_monte_carlo(f"{act}: E[σσ] and E[σ'σ'] closed form vs 400k samples, 4 covariances", est, exp_, se)
+            check_monte_carlo(
+                f"{act}: $\\mathbb{{E}}[\\sigma(u)\\sigma(v)]$ and $\\mathbb{{E}}[\\sigma'(u)\\sigma'(v)]$ closed form vs "
+                "400k samples, 4 covariances",
+                est,
+                exp_,
+                se,
+            )
         )
     return results
 
@@ -781,7 +846,7 @@ def quadrature_errors(activation: Any, node_counts: tuple, *, reduce: str = "max
 
 @claim(
     CHAPTER,
-    "For smooth σ the quadrature reaches the closed form to near machine precision at modest node counts",
+    "For smooth $\\sigma$ the quadrature reaches the closed form to near machine precision at modest node counts",
     equation="eq-quadrature",
 )
 def check_quadrature_smooth():
@@ -790,15 +855,21 @@ def check_quadrature_smooth():
     k = FIGURE_NODES.index(96)
     return [
         check_close(
-            "erf: 96-node Gauss-Hermite E[σσ] vs Williams' closed form (max over 4 covariances)",
+            "erf: 96-node Gauss-Hermite $\\mathbb{E}[\\sigma(u)\\sigma(v)]$ vs Williams' closed form (max over 4 "
+            "covariances)",
             es[k],
             0.0,
             atol=rounding(),
-            detail="rounding of a 96² term sum of O(1) terms",
+            detail="rounding of a sum of $96^2$ terms of size $O(1)$",
         ),
-        check_close("erf: 96-node Gauss-Hermite E[σ'σ'] vs closed form", ed[k], 0.0, atol=rounding()),
         check_close(
-            "identity: 2 nodes are exact (the integrand u v is of degree 1 in each variable)",
+            "erf: 96-node Gauss-Hermite $\\mathbb{E}[\\sigma'(u)\\sigma'(v)]$ vs closed form",
+            ed[k],
+            0.0,
+            atol=rounding(),
+        ),
+        check_close(
+            "identity: 2 nodes are exact (the integrand $uv$ is of degree 1 in each variable)",
             np.concatenate([ies, ied]),
             [0.0, 0.0],
             atol=rounding(),
@@ -812,25 +883,47 @@ RELU_NODES = (16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 @claim(CHAPTER, "For ReLU the kink limits the quadrature to an algebraic rate", equation="eq-quadrature")
 def check_quadrature_relu_rate():
+    # Deterministic errors, one value per node count: rate_checks with (W,) values. Near the origin the nodes are
+    # spaced h ∝ n^(-1/2) apart. The kink of σ(u) at u = 0 sits midway between the two central nodes (n even)
+    # in every row, so its error h² does not cancel: E[σσ] falls like n^(-1) (not like the n^(-1/2) of a
+    # jump). The jump of σ'(v) leaves O(h) per row of nodes; it cancels between rows only where its line
+    # c z_1 + sqrt(1 - c²) z_2 = 0 crosses the rows at spread-out phases (c = 0.6 here), not where the line runs
+    # close to a direction of the grid (c = -0.7: slope 0.98; c ≈ 0.05: slope ≈ -0.05), which dominate the mean:
+    # E[σ'σ'] falls like h ∝ n^(-1/2) (not like the n^(-1) of full cancellation). The next-order term of both:
+    # the lines cross the cells at arbitrary phases θ, where the Peano expansion of a kink, h² B_2(θ) + h³ B_3(θ)
+    # + ..., and of a jump, h B_1(θ) + h² B_2(θ) + ..., keep every power of h: a relative h ∝ n^(-1/2). The
+    # errors (above 1e-4) are far above rounding (a sum of n² terms of O(1), at most n² eps ≈ 1.5e-11) at every
+    # node count, so all of 16..256 are used.
     es, ed = quadrature_errors("relu", FIGURE_NODES, reduce="mean")
     k = FIGURE_NODES.index(RELU_NODES[0])
     es, ed = es[k:], ed[k:]
+    noise = RELU_NODES[-1] ** 2 * float(np.finfo(np.float64).eps)
+    nodes = np.array(RELU_NODES, dtype=float)
+    span = f"{RELU_NODES[0]}..{RELU_NODES[-1]}"
     return [
-        check_slope(
-            f"ReLU E[σσ]: mean quadrature error vs nodes {RELU_NODES[0]}..{RELU_NODES[-1]}",
-            RELU_NODES,
+        *rate_checks(
+            f"ReLU $\\mathbb{{E}}[\\sigma(u)\\sigma(v)]$: mean quadrature error over 4 covariances vs nodes {span}",
+            nodes,
             es,
             -1.0,
-            atol=0.25,
-            detail="node spacing h ~ nodes^(-1/2) near 0; a kink leaves O(h²)",
+            next_order=-0.5,
+            alternative=-0.5,
+            detail="node spacing $h \\propto n^{-1/2}$ near 0; the kink at $u = 0$, midway between two nodes, leaves "
+            "$O(h^2)$; next order one more power of $h$",
+            y_noise=noise,
+            variable="nodes",
         ),
-        check_slope(
-            f"ReLU E[σ'σ']: mean quadrature error vs nodes {RELU_NODES[0]}..{RELU_NODES[-1]}",
-            RELU_NODES,
+        *rate_checks(
+            f"ReLU $\\mathbb{{E}}[\\sigma'(u)\\sigma'(v)]$: mean quadrature error over 4 covariances vs nodes {span}",
+            nodes,
             ed,
-            -0.75,
-            atol=0.25,
-            detail="a jump leaves O(h) per row of nodes, partly cancelling across rows: between h and h²",
+            -0.5,
+            next_order=-0.5,
+            alternative=-1.0,
+            detail="a jump leaves $O(h)$ per row of nodes; it cancels between rows only where its line crosses them at "
+            "spread-out phases, not along a grid direction ($c = -0.7$, $c \\approx 0.05$); next order one more power of $h$",
+            y_noise=noise,
+            variable="nodes",
         ),
     ]
 
@@ -863,45 +956,48 @@ def check_relu_exact_cases():
     fd = (fsum(allp + e) - fsum(allp - e)) / (2 * h)
     return [
         check_close(
-            "E[σσ] at (x,x), (x,3x), (x,-2x), (x,0) vs exact values",
+            "$\\mathbb{E}[\\sigma(u)\\sigma(v)]$ at $(x, x)$, $(x, 3x)$, $(x, -2x)$, $(x, 0)$ vs exact values",
             m.sigma[:1],
             want_sigma,
             atol=rounding(),
             detail="rounding",
         ),
         check_close(
-            "E[σ'σ'] at the same pairs vs 1/2, 1/2, 0, 1/4",
+            "$\\mathbb{E}[\\sigma'(u)\\sigma'(v)]$ at the same pairs vs 1/2, 1/2, 0, 1/4",
             m.sigma_dot[:1],
             want_dot,
             atol=rounding(),
             detail="rounding",
         ),
         check_close(
-            f"Σ^({depth})(x, x) vs |x|²/(n_0 2^{depth - 1}) (β = 0)",
+            f"$\\Sigma^{{({depth})}}(x, x)$ vs $\\lVert x\\rVert^2/(n_0 2^{{{depth - 1}}})$ ($\\beta = 0$)",
             jnp.diagonal(deep)[:3],
             np.asarray(v[:3]) / 2 ** (depth - 1),
             atol=rounding(),
             detail="rounding",
         ),
         check_close(
-            "gradients of Σ^(3) at these degenerate inputs: count of non-finite entries",
+            "gradients of $\\Sigma^{(3)}$ at these degenerate inputs: count of non-finite entries",
             float(jnp.sum(~jnp.isfinite(grads))),
             0.0,
             atol=0,
         ),
         check_close(
-            "d(sum Σ^(3))/dx by autodiff vs central difference (h = 1e-3) at a generic input",
+            "$\\partial(\\sum \\Sigma^{(3)})/\\partial x$ by autodiff vs central difference ($h = 10^{-3}$) at a generic "
+            "input",
             grads[5, 2],
             fd,
             atol=1e-5,
-            detail="truncation h² |third derivative|/6 < 2e-6, plus rounding eps/h ~ 2e-13",
+            detail="truncation $h^2 \\lvert f'''\\rvert/6 < 2 \\cdot 10^{-6}$, plus rounding "
+            "$\\epsilon/h \\approx 2 \\cdot 10^{-13}$",
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "Price's theorem: ∂E[σ(u)σ(v)]/∂cov = E[σ'(u)σ'(v)] (autodiff of the closed forms)",
+    "Price's theorem: $\\partial \\mathbb{E}[\\sigma(u)\\sigma(v)]/\\partial \\operatorname{cov} = "
+    "\\mathbb{E}[\\sigma'(u)\\sigma'(v)]$ (autodiff of the closed forms)",
     equation="eq-sigma-dot",
 )
 def check_price_theorem():
@@ -911,7 +1007,8 @@ def check_price_theorem():
         d = jax.grad(lambda c: jnp.sum(jnp.diagonal(_closed_form(c, v1, v2, activation=act).sigma)))(cov)
         out.append(
             check_close(
-                f"{act}: d E[σσ]/d cov vs E[σ'σ']",
+                f"{act}: $\\partial \\mathbb{{E}}[\\sigma(u)\\sigma(v)]/\\partial \\operatorname{{cov}}$ vs "
+                "$\\mathbb{E}[\\sigma'(u)\\sigma'(v)]$",
                 jnp.diagonal(d),
                 jnp.diagonal(_closed_form(cov, v1, v2, activation=act).sigma_dot),
                 atol=rounding(),

@@ -27,6 +27,7 @@ from .. import _random, activations
 from .. import nngp as _nngp
 from ..claims import check_bound, check_close, check_monte_carlo, check_symbolic, claim, rate_checks, rounding, shown
 from ..infinite_ntk import finite_width_ntk, infinite_width_kernels, sub_network_ntk
+from ..rates import standard_error
 from ..validate import input_pair
 
 CHAPTER = "10-deterministic-ntk"
@@ -207,7 +208,9 @@ def _symbolic_ntk(out_x, out_xp, params):
 
 @claim(
     CHAPTER,
-    "K^(1)(x, x') = (∂f(x')/∂w)ᵀ∂f(x)/∂w + (∂f(x')/∂b)ᵀ∂f(x)/∂b = x·x'/n_0 + β² = Σ^(1)(x, x'), for one output",
+    "$K^{(1)}(x, x') = (\\partial f(x')/\\partial w)^\\top \\partial f(x)/\\partial w + "
+    "(\\partial f(x')/\\partial b)^\\top \\partial f(x)/\\partial b = x \\cdot x'/n_0 + \\beta^2 = \\Sigma^{(1)}(x, x')$, "
+    "for one output",
     equation="eq-k1-source",
     source_holds=True,
     where="Deterministic NTK, step (1) (source line 216), read as the source's step (2) reads f: one output, "
@@ -229,15 +232,19 @@ def check_k1_equals_sigma1():
     want = x @ x.T / 4 + _BETA**2
     return [
         check_symbolic(
-            "sympy: (∂f(x')/∂θ)ᵀ ∂f(x)/∂θ of a 1-layer network (n_0 = 3, one output) vs x·x'/n_0 + β²",
+            "sympy: $(\\partial f(x')/\\partial \\theta)^\\top \\partial f(x)/\\partial \\theta$ of a 1-layer network "
+            "($n_0 = 3$, one output) vs $x \\cdot x'/n_0 + \\beta^2$",
             k_source_order,
             sigma1,
         ),
         check_close(
-            "empirical NTK of a 1-layer network (one output) vs x·x'/n_0 + β²", emp, want, atol=rounding(stages=10)
+            "empirical NTK of a 1-layer network (one output) vs $x \\cdot x'/n_0 + \\beta^2$",
+            emp,
+            want,
+            atol=rounding(stages=10),
         ),
         check_close(
-            "infinite_width_kernels(depth=1): K^(1) and Σ^(1) vs x·x'/n_0 + β²",
+            "infinite_width_kernels at depth 1: $K^{(1)}$ and $\\Sigma^{(1)}$ vs $x \\cdot x'/n_0 + \\beta^2$",
             jnp.stack([s1, k1]),
             jnp.stack([want] * 2),
             atol=rounding(stages=10),
@@ -247,7 +254,8 @@ def check_k1_equals_sigma1():
 
 @claim(
     CHAPTER,
-    "With n_1 outputs, K^(1) = Σ^(1) I_{n_1} (corrected: the source writes the scalar Σ^(1)), for every width",
+    "With $n_1$ outputs, $K^{(1)} = \\Sigma^{(1)} I_{n_1}$ (corrected: the source writes the scalar $\\Sigma^{(1)}$), for "
+    "every width",
     equation="eq-k1",
 )
 def check_k1_matrix():
@@ -262,20 +270,28 @@ def check_k1_matrix():
     want = (x @ x.T / 4 + _BETA**2)[:, :, None, None] * jnp.eye(5)
     return [
         check_symbolic(
-            "sympy: ∇_θf(x)ᵀ∇_θf(x') of a 1-layer network (n_0 = 3, n_1 = 2) vs Σ^(1) I", k, sigma1 * sp.eye(2)
+            "sympy: $\\nabla_\\theta f(x)^\\top \\nabla_\\theta f(x')$ of a 1-layer network ($n_0 = 3$, $n_1 = 2$) vs "
+            "$\\Sigma^{(1)} I$",
+            k,
+            sigma1 * sp.eye(2),
         ),
         check_symbolic(
-            "sympy: the source's factor order gives K(x', x) = K(x, x') here (K^(1) is symmetric)", k_source_order, k
+            "sympy: the source's factor order gives $K(x', x) = K(x, x')$ here ($K^{(1)}$ is symmetric)",
+            k_source_order,
+            k,
         ),
         check_close(
-            "empirical NTK of a 1-layer network (n_1 = 5) vs (x·x'/n_0 + β²) I", emp, want, atol=rounding(stages=10)
+            "empirical NTK of a 1-layer network ($n_1 = 5$) vs $(x \\cdot x'/n_0 + \\beta^2) I$",
+            emp,
+            want,
+            atol=rounding(stages=10),
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "K^(0) = 0: the input layer has no parameters, and the recursion started from 0 gives K^(1)",
+    "$K^{(0)} = 0$: the input layer has no parameters, and the recursion started from 0 gives $K^{(1)}$",
     equation="eq-ntk-recursion",
     source_holds=True,
     where="Deterministic NTK, step (1), 'we always have K^(0) = 0'",
@@ -292,15 +308,22 @@ def check_k0_zero():
     _, k1 = infinite_width_kernels(xs, depth=1, beta=_BETA)
     return [
         check_symbolic(
-            "sympy: the NTK of the parameter-free map x -> x (n_0 = 2) is the 2x2 zero matrix", k0, sp.zeros(2, 2)
+            "sympy: the NTK of the parameter-free map $x \\mapsto x$ ($n_0 = 2$) is the $2 \\times 2$ zero matrix",
+            k0,
+            sp.zeros(2, 2),
         ),
-        check_close("Σ^(1) + K^(0) Σ̇ with K^(0) = 0 vs K^(1)", k1_from_k0, k1, atol=rounding(stages=10)),
+        check_close(
+            "$\\Sigma^{(1)} + K^{(0)} \\dot\\Sigma$ with $K^{(0)} = 0$ vs $K^{(1)}$",
+            k1_from_k0,
+            k1,
+            atol=rounding(stages=10),
+        ),
     ]
 
 
 @claim(
     CHAPTER,
-    "Exact at every width: the NTK of an (l+1)-layer network = last-layer part + back-propagated part",
+    "Exact at every width: the NTK of an $(l+1)$-layer network = last-layer part + back-propagated part",
     equation="eq-finite-identity",
 )
 def check_finite_width_identity():
@@ -336,7 +359,9 @@ def check_finite_width_identity():
     x = chapter_inputs()
     out = [
         check_symbolic(
-            "sympy: NTK of a 2-layer network with a generic σ (n = 2, 2, 2) vs the identity", diff, sp.zeros(2, 2)
+            "sympy: NTK of a 2-layer network with a generic $\\sigma$ (widths 2, 2, 2) vs the identity",
+            diff,
+            sp.zeros(2, 2),
         )
     ]
     for widths, act in [((4, 9, 3), "relu"), ((4, 7, 6, 2), "tanh")]:
@@ -363,7 +388,7 @@ def _source_case():
 
 @claim(
     CHAPTER,
-    "The source's entrywise formula for K^(l+1)_mn is not the NTK of the network",
+    "The source's entrywise formula for $K^{(l+1)}_{mn}$ is not the NTK of the network",
     equation="eq-source-entrywise",
     source_holds=False,
     where="Deterministic NTK, the entrywise formula for K^(l+1)_mn",
@@ -376,21 +401,21 @@ def check_source_entrywise():
     kw = dict(activation="relu", beta=0.5)
     return [
         check_close(
-            "source formula as written (all three departures) vs autodiff NTK (relu, widths 4-6-3, β = 0.5)",
+            "source formula as written (all three departures) vs autodiff NTK (relu, widths 4-6-3, $\\beta = 0.5$)",
             source_entrywise_ntk(p, x, **kw),
             emp,
             atol=rounding(stages=10),
             expect=False,
         ),
         check_close(
-            "only the output-index error σ(Ã_m)σ(Ã_n) vs autodiff NTK",
+            "only the output-index error $\\sigma(\\tilde A_m)\\sigma(\\tilde A_n)$ vs autodiff NTK",
             source_entrywise_ntk(p, x, **kw, bias_inside=False, same_input=False),
             emp,
             atol=rounding(stages=10),
             expect=False,
         ),
         check_close(
-            "only β² inside the 1/n_l bracket vs autodiff NTK",
+            "only $\\beta^2$ inside the $1/n_l$ bracket vs autodiff NTK",
             source_entrywise_ntk(p, x, **kw, output_indices=False, same_input=False),
             emp,
             atol=rounding(stages=10),
@@ -407,7 +432,7 @@ def check_source_entrywise():
 
 @claim(
     CHAPTER,
-    "∇_θf(x)ᵀ∇_θf(x) (x twice, as the source writes) is K(x, x), not K(x, x')",
+    "$\\nabla_\\theta f(x)^\\top \\nabla_\\theta f(x)$ ($x$ twice, as the source writes) is $K(x, x)$, not $K(x, x')$",
     equation="eq-ntk-definition",
     source_holds=False,
     where="Deterministic NTK, first line of the K^(l+1) derivation",
@@ -420,7 +445,11 @@ def check_source_same_input():
         p, x, activation="relu", beta=0.5, output_indices=False, bias_inside=False, same_input=True
     )
     return check_close(
-        "∇f(x)ᵀ∇f(x) for all pairs vs autodiff K(x, x')", twice, emp, atol=rounding(stages=10), expect=False
+        "$\\nabla f(x)^\\top \\nabla f(x)$ for all pairs vs autodiff $K(x, x')$",
+        twice,
+        emp,
+        atol=rounding(stages=10),
+        expect=False,
     )
 
 
@@ -485,18 +514,20 @@ def check_source_red_limit():
     n = 4096
     sq = ((r[n] / n - mean) ** 2).reshape(r[n].shape[0], -1).mean(1)  # one number per network
     return check_monte_carlo(
-        f"mean square deviation of the source's right side (1/n_l) Σ_ij w_im w_jn σ'σ' K_∞,ij from its mean "
-        f"δ_mn Σ̇ K (64 entries, 64 networks, width {n}) vs 0 (were it deterministic)",
+        "mean square deviation of the source's right side "
+        "$\\frac{1}{n_l} \\sum_{ij} w_{im} w_{jn} \\sigma'\\sigma' K_{\\infty,ij}$ from its mean "
+        f"$\\delta_{{mn}} \\dot\\Sigma K$ (64 entries, 64 networks, width {n}) vs 0 (were it deterministic)",
         np.array(sq.mean()),
         np.array(0.0),
-        np.array(sq.std(ddof=1) / math.sqrt(sq.shape[0])),
+        standard_error(sq),
         expect=False,
     )
 
 
 @claim(
     CHAPTER,
-    "The two laws of large numbers: feature term -> δ_mn Σ^(l+1), red term/n -> δ_mn Σ̇^(l+1) K^(l)",
+    "The two laws of large numbers: feature term $\\to \\delta_{mn} \\Sigma^{(l+1)}$, red term$/n \\to \\delta_{mn} "
+    "\\dot\\Sigma^{(l+1)} K^{(l)}$",
     equation="eq-ntk-recursion",
 )
 def check_lln_limits():
@@ -510,18 +541,23 @@ def check_lln_limits():
     red = r[4096] / 4096  # (S, N, N, 2, 2), the normalized red term
     est_diag = red[..., 0, 0]
     est_off = red[..., 0, 1]
-    se = lambda a: a.std(0, ddof=1) / math.sqrt(a.shape[0])  # noqa: E731
     return [
-        check_symbolic("sympy.stats: E[w_m w_n] = 0 for m ≠ n (independent N(0, 1))", E(w1 * w2), 0),
-        check_symbolic("sympy.stats: E[w_m²] = 1", E(w1**2), 1),
+        check_symbolic(
+            "sympy.stats: $\\mathbb{E}[w_m w_n] = 0$ for $m \\ne n$ (independent $\\mathcal{N}(0, 1)$)", E(w1 * w2), 0
+        ),
+        check_symbolic("sympy.stats: $\\mathbb{E}[w_m^2] = 1$", E(w1**2), 1),
         check_monte_carlo(
-            "(1/n) Σ_i w_i1² σ'σ' Σ^(1), 64 networks of width 4096, vs Σ̇^(2) K^(1)",
+            "$\\frac{1}{n} \\sum_i w_{i1}^2 \\sigma'\\sigma' \\Sigma^{(1)}$, 64 networks of width 4096, vs "
+            "$\\dot\\Sigma^{(2)} K^{(1)}$",
             est_diag.mean(0),
             want,
-            se(est_diag),
+            standard_error(est_diag, axis=0),
         ),
         check_monte_carlo(
-            "(1/n) Σ_i w_i1 w_i2 σ'σ' Σ^(1) (m ≠ n) vs 0", est_off.mean(0), np.zeros_like(want), se(est_off)
+            "$\\frac{1}{n} \\sum_i w_{i1} w_{i2} \\sigma'\\sigma' \\Sigma^{(1)}$ ($m \\ne n$) vs 0",
+            est_off.mean(0),
+            np.zeros_like(want),
+            standard_error(est_off, axis=0),
         ),
     ]
 
@@ -560,16 +596,13 @@ def width_study() -> dict:
         kernels.append(k[0])
     rel, off, var = np.array(rel), np.array(off), np.array(var)
 
-    def se(a):
-        return a.std(axis=1, ddof=1) / math.sqrt(a.shape[1])
-
     return dict(
         widths=np.array(NTK_WIDTHS),
         relative_error=rel.mean(axis=1),
-        relative_error_se=se(rel),
+        relative_error_se=standard_error(rel),
         relative_error_samples=rel,
         off_diagonal=off.mean(axis=1),
-        off_diagonal_se=se(off),
+        off_diagonal_se=standard_error(off),
         off_diagonal_samples=off,
         spread=np.sqrt(var.mean(axis=1)),
         variance_samples=var,
@@ -580,7 +613,7 @@ def width_study() -> dict:
 
 @claim(
     CHAPTER,
-    "At initialization the empirical NTK converges to K^(L) I at rate n^(-1/2)",
+    "At initialization the empirical NTK converges to $K^{(L)} I$ at rate $n^{-1/2}$",
     equation="eq-ntk-recursion",
     source_holds=True,
     where="Deterministic NTK, proposition (1): deterministic at initialization",
@@ -597,7 +630,7 @@ def check_ntk_convergence_rate():
             -0.5,
             next_order=-0.5,
             alternative=-1.0,
-            detail="an average of n weakly dependent terms fluctuates like n^(-1/2)",
+            detail="an average of $n$ weakly dependent terms fluctuates like $n^{-1/2}$",
         ),
         *rate_checks(
             f"off-diagonal output entry $\\lVert K_{{12}}\\rVert_F/\\lVert K^{{(3)}}\\rVert_F$ vs {rng}",
@@ -613,14 +646,14 @@ def check_ntk_convergence_rate():
             w["variance_samples"],
             -1.0,
             next_order=-0.5,
-            detail="the square of the n^(-1/2) spread",
+            detail="the square of the $n^{-1/2}$ spread",
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "K^(L) from the recursion matches the mean empirical NTK of wide networks (relu, erf, tanh by quadrature)",
+    "$K^{(L)}$ from the recursion matches the mean empirical NTK of wide networks (relu, erf, tanh by quadrature)",
     equation="eq-ntk-recursion",
 )
 def check_recursion_matches_networks():
@@ -633,11 +666,11 @@ def check_recursion_matches_networks():
         _, k_inf = infinite_width_kernels(x, depth=3, activation=act, beta=_BETA)
         out.append(
             check_monte_carlo(
-                f"{act}: mean NTK of 32 depth-3 networks of width 256 vs K^(3)",
+                f"{act}: mean NTK of 32 depth-3 networks of width 256 vs $K^{{(3)}}$",
                 k.mean(0),
                 np.asarray(k_inf),
-                k.std(0, ddof=1) / math.sqrt(k.shape[0]),
-                detail="the O(1/n) bias is below the standard error",
+                standard_error(k, axis=0),
+                detail="the $O(1/n)$ bias is below the standard error",
             )
         )
     return out
@@ -665,7 +698,7 @@ def check_mean_ntk_exact():
                 f"{act}, depth {depth}: mean NTK of 20000 networks of width 8 vs $K^{{({depth})}}$ ($\\beta = 0.5$)",
                 k.mean(0),
                 np.asarray(k_inf),
-                k.std(0, ddof=1) / math.sqrt(k.shape[0]),
+                standard_error(k, axis=0),
             )
         )
     return out
@@ -737,7 +770,7 @@ def training_study() -> dict:
     return dict(
         widths=np.array(TRAIN_WIDTHS),
         change=change.mean(axis=1),
-        change_se=change.std(axis=1, ddof=1) / math.sqrt(change.shape[1]),
+        change_se=standard_error(change),
         change_samples=change,
         loss_before=np.array(l0),
         loss_after=np.array(lt),
@@ -750,7 +783,7 @@ def training_study() -> dict:
 
 @claim(
     CHAPTER,
-    "During gradient descent the NTK moves by O(1/n), inside the O(n^(-1/2)) bound: constant in the limit",
+    "During gradient descent the NTK moves by $O(1/n)$, inside the $O(n^{-1/2})$ bound: constant in the limit",
     equation="eq-kernel-change",
     source_holds=True,
     where="Deterministic NTK, proposition (2): stays constant during training",
@@ -766,7 +799,7 @@ def check_ntk_constant_in_training():
             -1.0,
             next_order=-0.5,
             alternative=-0.5,
-            detail=f"{TRAIN_SEEDS} independent networks per width; dK/dt = O(1/n) (Dyer & Gur-Ari 2020)",
+            detail=f"{TRAIN_SEEDS} independent networks per width; $dK/dt = O(1/n)$ (Dyer & Gur-Ari 2020)",
         ),
         check_close(
             "the training did fit: mean loss after / before, at every width, below 0.2",
@@ -831,7 +864,8 @@ def _flat_jacobian(tree, lead: int) -> jax.Array:
 
 @claim(
     CHAPTER,
-    "The source's entry ∂f_m/∂θ̃_p = Σ_i w_im σ'(Ã_i) ∇_θ̃p Ã_i drops the 1/√n_l of the line above it",
+    "The source's entry $\\partial f_m/\\partial \\tilde\\theta_p = \\sum_i w_{im} \\sigma'(\\tilde A_i) "
+    "\\nabla_{\\tilde\\theta_p} \\tilde A_i$ drops the $1/\\sqrt{n_l}$ of the line above it",
     equation="eq-source-chain-rule",
     source_holds=False,
     where="Deterministic NTK, step (2), the entry of ∇_θ̃ f at (p, m) (source line 240)",
@@ -852,27 +886,29 @@ def check_source_chain_rule():
     ntk_src = last + jnp.einsum("amp,bnp->abmn", src, src)
     return [
         check_close(
-            f"source's ∂f_m/∂θ̃_p as written vs autodiff (relu, widths {_SRC_WIDTHS}, β = 0.5, all m, p, x)",
+            "source's $\\partial f_m/\\partial \\tilde\\theta_p$ as written vs autodiff "
+            f"(relu, widths {_SRC_WIDTHS}, $\\beta = 0.5$, all $m$, $p$, $x$)",
             src,
             auto,
             atol=rounding(stages=10),
             expect=False,
         ),
         check_close(
-            "the NTK with the source's θ̃ block (last-layer blocks exact) vs the autodiff NTK",
+            "the NTK with the source's $\\tilde\\theta$ block (last-layer blocks exact) vs the autodiff NTK",
             ntk_src,
             emp,
             atol=rounding(stages=10),
             expect=False,
         ),
         check_close(
-            f"the source's entries vs √n_l times autodiff (n_l = {n}): the error is exactly the factor",
+            f"the source's entries vs $\\sqrt{{n_l}}$ times autodiff ($n_l = {n}$): the error is exactly the factor",
             src,
             math.sqrt(n) * auto,
             atol=rounding(math.sqrt(n), stages=10),
         ),
         check_close(
-            "corrected, (1/√n_l) Σ_i w_im σ'(Ã_i) ∂Ã_i/∂θ̃_p vs autodiff",
+            "corrected, $\\frac{1}{\\sqrt{n_l}} \\sum_i w_{im} \\sigma'(\\tilde A_i) \\partial \\tilde A_i/\\partial "
+            "\\tilde\\theta_p$ vs autodiff",
             source_chain_rule_entries(p, x, **kw, scaled=True),
             auto,
             atol=rounding(stages=10),
@@ -959,8 +995,9 @@ def _even_directions(n: int = CIRCLE_POINTS) -> np.ndarray:
 
 @claim(
     CHAPTER,
-    "K∞ is positive definite on distinct points of the sphere for a non-polynomial σ with a bias (β > 0) at depth "
-    "L ≥ 2; without a bias an odd σ, and a polynomial σ at any β, leave it singular",
+    "$K_\\infty$ is positive definite on distinct points of the sphere for a non-polynomial $\\sigma$ with a bias "
+    "($\\beta > 0$) at depth $L \\ge 2$; without a bias an odd $\\sigma$, and a polynomial $\\sigma$ at any $\\beta$, leave "
+    "it singular",
     equation="eq-kinf-pd",
 )
 def check_kinf_positive_definite():
@@ -973,10 +1010,12 @@ def check_kinf_positive_definite():
     noise = 4 * n * float(np.finfo(float).eps) * lam[-1]
     out.append(
         check_bound(
-            f"relu, β = 0.1, depth 3, {n} points of the circle: rounding allowance / λ_min(K∞) (PD when < 1)",
+            f"relu, $\\beta = 0.1$, depth 3, {n} points of the circle: rounding allowance / "
+            "$\\lambda_{\\min}(K_\\infty)$ (PD when $< 1$)",
             tol / lam[0],
             1.0,
-            detail=f"λ_min/λ_max = {shown(lam[0] / lam[-1], noise / lam[-1])}; allowance rounding(λ_max, stages=N·L)",
+            detail=f"$\\lambda_{{\\min}}/\\lambda_{{\\max}}$ = {shown(lam[0] / lam[-1], noise / lam[-1])}; allowance "
+            "rounding($\\lambda_{\\max}$, stages $= N L$)",
         )
     )
     # erf is odd: with β = 0 every layer is odd, K∞(x, -x') = -K∞(x, x'), so K∞ v = 0 for every even v.
@@ -984,7 +1023,8 @@ def check_kinf_positive_definite():
     tol_erf = s["tolerance"]["erf", 0.0][i3]
     out.append(
         check_bound(
-            f"erf, β = 0, depth 3: max ‖K∞ v‖ over the {n // 2} even directions v(x) = v(-x) (null space, rank ≤ {n // 2})",
+            f"erf, $\\beta = 0$, depth 3: max $\\lVert K_\\infty v\\rVert$ over the {n // 2} even directions "
+            f"$v(x) = v(-x)$ (null space, rank $\\le {n // 2}$)",
             np.linalg.norm(k @ _even_directions(), axis=0),
             tol_erf,
         )
@@ -993,11 +1033,12 @@ def check_kinf_positive_definite():
     tol_id = s["tolerance"]["identity", 0.1][i3]
     out.append(
         check_bound(
-            f"identity, β = 0.1, depth 3: every Σ^(l) is x·x'/n_0 + const, so K∞ has rank n_0 + 1 = 3: |λ| of the other "
-            f"{n - 3} eigenvalues",
+            "identity, $\\beta = 0.1$, depth 3: every $\\Sigma^{(l)}$ is $x \\cdot x'/n_0 + \\mathrm{const}$, so "
+            f"$K_\\infty$ has rank $n_0 + 1 = 3$: $\\lvert\\lambda\\rvert$ of the other {n - 3} eigenvalues",
             np.abs(lam_id[:-3]),
             tol_id,
-            detail=f"3rd largest λ / λ_max = {shown(lam_id[-3] / lam_id[-1], 4 * n * float(np.finfo(float).eps))}",
+            detail="3rd largest $\\lambda$ / $\\lambda_{\\max}$ = "
+            f"{shown(lam_id[-3] / lam_id[-1], 4 * n * float(np.finfo(float).eps))}",
         )
     )
     return out
@@ -1041,8 +1082,8 @@ _DECAY = 40.0
 
 @claim(
     CHAPTER,
-    "As written, gradient flow of an infinite-width network converges to the global minimum, f -> 𝒴: "
-    "with a singular K∞ the residual does not go to zero",
+    "As written, gradient flow of an infinite-width network converges to the global minimum, "
+    "$f \\to \\mathcal{Y}$: with a singular $K_\\infty$ the residual does not go to zero",
     equation="eq-flow-residual",
     source_holds=False,
     where="Infinite width networks (source line 157), read as the source's closed form f(θ) -> 𝒴 (line 309) "
@@ -1059,8 +1100,8 @@ def check_global_minimum_as_written():
         r = flow_residual(k, -y, t)
         out.append(
             check_close(
-                f"{act}, β = {beta:g}, depth 3, y = sin φ + cos 2φ on {CIRCLE_POINTS} points: ‖r(T)‖/‖r(0)‖ at "
-                f"T = {_DECAY:g}N/λ(sin φ) vs 0 (converged)",
+                f"{act}, $\\beta = {beta:g}$, depth 3, $y = \\sin\\varphi + \\cos 2\\varphi$ on {CIRCLE_POINTS} points: "
+                f"$\\lVert r(T)\\rVert/\\lVert r(0)\\rVert$ at $T = {_DECAY:g}N/\\lambda(\\sin\\varphi)$ vs 0 (converged)",
                 jnp.linalg.norm(r) / jnp.linalg.norm(y),
                 0.0,
                 atol=math.exp(-_DECAY) + rounding(stages=CIRCLE_POINTS),
@@ -1072,8 +1113,9 @@ def check_global_minimum_as_written():
 
 @claim(
     CHAPTER,
-    "Gradient flow with K∞ reaches zero training loss for every labelling iff λ_min(K∞) > 0, at rate e^{-λ_min t/N}; "
-    "a singular K∞ leaves the residual's null-space part",
+    "Gradient flow with $K_\\infty$ reaches zero training loss for every labelling iff "
+    "$\\lambda_{\\min}(K_\\infty) > 0$, at rate $e^{-\\lambda_{\\min} t/N}$; a singular $K_\\infty$ leaves the "
+    "residual's null-space part",
     equation="eq-flow-residual",
 )
 def check_convergence_needs_pd():
@@ -1085,8 +1127,9 @@ def check_convergence_needs_pd():
     r = flow_residual(k, jnp.asarray(u[:, 0]), t)
     out.append(
         check_close(
-            "relu, β = 0.1, depth 3 (PD): ‖r(t)‖ from r(0) = the eigenvector of λ_min, at t = 20N/λ_min, "
-            "vs e^{-λ_min t/N} (the rate is λ_min: it vanishes as λ_min -> 0)",
+            "relu, $\\beta = 0.1$, depth 3 (PD): $\\lVert r(t)\\rVert$ from $r(0)$ = the eigenvector of "
+            "$\\lambda_{\\min}$, at $t = 20N/\\lambda_{\\min}$, vs $e^{-\\lambda_{\\min} t/N}$ (the rate is "
+            "$\\lambda_{\\min}$: it vanishes as $\\lambda_{\\min} \\to 0$)",
             jnp.linalg.norm(r) / math.exp(-lam[0] * t / n),
             1.0,
             # expm's relative error grows like eps·‖tK/N‖ = 20 eps λ_max/λ_min (about 3e-12 here)
@@ -1099,7 +1142,8 @@ def check_convergence_needs_pd():
     tt = _DECAY * n / min(lam1, lam2)
     out.append(
         check_close(
-            f"relu (PD), y = sin φ + cos 2φ: ‖r(T)‖/‖r(0)‖ at T = {_DECAY:g}N/min λ(sin φ), λ(cos 2φ) vs 0 (converged)",
+            "relu (PD), $y = \\sin\\varphi + \\cos 2\\varphi$: $\\lVert r(T)\\rVert/\\lVert r(0)\\rVert$ at "
+            f"$T = {_DECAY:g}N/\\min(\\lambda(\\sin\\varphi), \\lambda(\\cos 2\\varphi))$ vs 0 (converged)",
             jnp.linalg.norm(flow_residual(k, -y, tt)) / jnp.linalg.norm(y),
             0.0,
             atol=math.exp(-_DECAY) + rounding(stages=n),
@@ -1111,8 +1155,9 @@ def check_convergence_needs_pd():
         r = flow_residual(k, -y, tt)
         out.append(
             check_close(
-                f"{act}, β = {beta:g}: r(T) at T = {_DECAY:g}N/λ(sin φ) vs -cos 2φ, the projection of r(0) on ker K∞ "
-                "(|r| stays at 1/√2 of |r(0)|)",
+                f"{act}, $\\beta = {beta:g}$: $r(T)$ at $T = {_DECAY:g}N/\\lambda(\\sin\\varphi)$ vs $-\\cos 2\\varphi$, "
+                "the projection of $r(0)$ on $\\ker K_\\infty$ ($\\lVert r\\rVert$ stays at $1/\\sqrt{2}$ of "
+                "$\\lVert r(0)\\rVert$)",
                 r / jnp.linalg.norm(y),
                 -np.cos(2 * phi) / float(jnp.linalg.norm(y)),
                 atol=math.exp(-_DECAY) + rounding(stages=n),
@@ -1188,26 +1233,23 @@ def limits_study() -> dict:
     return dict(simultaneous=sim, sequential=seq, k3=np.asarray(k3))
 
 
-def _se(a: np.ndarray) -> np.ndarray:
-    return a.std(0, ddof=1) / math.sqrt(a.shape[0])
-
-
 def _rejected(what: str, estimate: float, stderr: float, sigmas: float = 5.0) -> Any:
     """A check that ``estimate`` is at least ``sigmas`` standard errors away from 0 (an alternative rejected): the
     measured ``sigmas · stderr / |estimate|`` must be at most 1."""
     z = abs(estimate) / stderr
     return check_bound(
-        what + f": {sigmas:g} SE / |estimate| (< 1: 0 rejected at z >= {sigmas:g})",
+        what + f": {sigmas:g} SE / $\\lvert\\mathrm{{estimate}}\\rvert$ ($< 1$: 0 rejected at $z \\ge {sigmas:g}$)",
         sigmas * stderr / abs(estimate),
         1.0,
-        detail=f"z = {shown(z, 1e-6 * z, 2, 'g')}",
+        detail=f"$z$ = {shown(z, 1e-6 * z, 2, 'g')}",
     )
 
 
 @claim(
     CHAPTER,
-    "Depth 3: widths grown one after the other (the source's induction) or together reach the same K^(3); together, "
-    "the off-diagonal terms K^(2)_ij (i ≠ j) are nonzero at finite width and vanish like n^(-1/2)",
+    "Depth 3: widths grown one after the other (the source's induction) or together reach the same $K^{(3)}$; "
+    "together, the off-diagonal terms $K^{(2)}_{ij}$ ($i \\ne j$) are nonzero at finite width and vanish like "
+    "$n^{-1/2}$",
     equation="eq-red-limit",
 )
 def check_order_of_limits():
@@ -1221,35 +1263,38 @@ def check_order_of_limits():
     ms_small = (off_small**2).mean((1, 2))
     return [
         check_monte_carlo(
-            f"sequential (n_1 = ∞, then n_2 = {n0}): mean NTK of {SEQUENTIAL_SEEDS} networks vs K^(3) (exact at every n_2)",
+            f"sequential ($n_1 = \\infty$, then $n_2 = {n0}$): mean NTK of {SEQUENTIAL_SEEDS} networks vs $K^{{(3)}}$ "
+            "(exact at every $n_2$)",
             seq.mean(0),
             k3,
-            _se(seq),
+            standard_error(seq, axis=0),
         ),
         check_monte_carlo(
-            f"simultaneous (n_1 = n_2 = {n1}): mean NTK of {LIMIT_SEEDS} networks vs K^(3)",
+            f"simultaneous ($n_1 = n_2 = {n1}$): mean NTK of {LIMIT_SEEDS} networks vs $K^{{(3)}}$",
             k_sim.mean(0),
             k3,
-            _se(k_sim),
-            detail="the O(1/n) bias is below the standard error",
+            standard_error(k_sim, axis=0),
+            detail="the $O(1/n)$ bias is below the standard error",
         ),
         check_monte_carlo(
-            f"simultaneous, n = {n1}: mean of the i ≠ j part (1/n_2) Σ_(i≠j) w_i w_j σ'σ' K^(2)_ij vs 0 (E[w_i w_j] = 0)",
+            f"simultaneous, $n = {n1}$: mean of the $i \\ne j$ part "
+            "$\\frac{1}{n_2} \\sum_{i \\ne j} w_i w_j \\sigma'\\sigma' K^{(2)}_{ij}$ vs 0 "
+            "($\\mathbb{E}[w_i w_j] = 0$)",
             off.mean(0),
             np.zeros_like(k3),
-            _se(off),
+            standard_error(off, axis=0),
         ),
         _rejected(
-            f"simultaneous, n = {n1}: mean square of the i ≠ j part over {LIMIT_SEEDS} networks vs 0 (as at depth 2)",
+            f"simultaneous, $n = {n1}$: mean square of the $i \\ne j$ part over {LIMIT_SEEDS} networks vs 0 (as at depth 2)",
             float(ms.mean()),
-            float(ms.std(ddof=1) / math.sqrt(ms.shape[0])),
+            float(standard_error(ms)),
         ),
         check_monte_carlo(
-            f"n × mean square of the i ≠ j part: n = {n0} vs n = {n1} (it falls like 1/n_1)",
+            f"$n \\times$ mean square of the $i \\ne j$ part: $n = {n0}$ vs $n = {n1}$ (it falls like $1/n_1$)",
             np.array(n0 * ms_small.mean()),
             np.array(n1 * ms.mean()),
-            np.array(math.hypot(n0 * _se(ms_small), n1 * _se(ms))),
-            detail="the O(1/n) relative next-order term is below the standard error",
+            np.array(math.hypot(n0 * standard_error(ms_small), n1 * standard_error(ms))),
+            detail="the $O(1/n)$ relative next-order term is below the standard error",
         ),
     ]
 
@@ -1330,7 +1375,7 @@ def angle_study() -> dict:
         for name, a in zip(("nngp", "ntk"), _angle_batch(params, x_mc, beta, activation=act)):
             a = np.asarray(a)  # (S, depths - 1, angles)
             res[name + "_mc"] = a.mean(0)
-            res[name + "_se"] = a.std(0, ddof=1) / math.sqrt(a.shape[0])
+            res[name + "_se"] = standard_error(a, axis=0)
         out[act] = res
     return out
 
@@ -1364,7 +1409,7 @@ def check_kernel_angle_monte_carlo():
                     r[name][1:, ::ANGLE_STRIDE],
                     r[name + "_se"],
                     sigmas=ANGLE_SIGMAS,
-                    detail="the O(1/n) bias is below the standard error",
+                    detail="the $O(1/n)$ bias is below the standard error",
                 )
             )
     return out
