@@ -126,7 +126,7 @@ def elementwise_reference(params: list, x: np.ndarray, *, activation: Any = "rel
 
 @claim(
     CHAPTER,
-    "A network with widths (n_0, ..., n_L) has L affine maps, l = 0, ..., L-1, not L + 1",
+    r"A network with widths $(n_0, \dots, n_L)$ has $L$ affine maps, $l = 0, \dots, L-1$, not $L + 1$",
     equation="eq-forward",
     source_holds=False,
     where="Notation, forward pass",
@@ -141,7 +141,7 @@ def check_layer_count():
         params = jax.eval_shape(lambda k, ws=ws: init(k, ws), jax.random.key(0))  # shapes only
         results.append(
             check_definitional(
-                f"number of affine maps for widths {ws} (L = {L}) equals L + 1 = {L + 1} (as written)",
+                f"number of affine maps for widths {ws} ($L = {L}$) equals $L + 1 = {L + 1}$ (as written)",
                 len(params),
                 L + 1,
                 expect=False,
@@ -152,7 +152,7 @@ def check_layer_count():
 
 @claim(
     CHAPTER,
-    "The network has L affine maps (l = 0, ..., L-1) and the recursion ends at f = Ã^(L)",
+    r"The network has $L$ affine maps ($l = 0, \dots, L-1$) and the recursion ends at $f = \tilde A^{(L)}$",
     equation="eq-forward",
 )
 def check_layer_count_corrected():
@@ -163,7 +163,7 @@ def check_layer_count_corrected():
         fwd = forward(params, jnp.ones(ws[0]))
         results.append(
             check_close(
-                f"affine maps, pre-activations, layer inputs for widths {ws} all number L = {L}",
+                f"affine maps, pre-activations, layer inputs for widths {ws} all number $L = {L}$",
                 [len(params), len(fwd.pre), len(fwd.post)],
                 [L, L, L],
                 atol=0,
@@ -174,7 +174,7 @@ def check_layer_count_corrected():
 
 @claim(
     CHAPTER,
-    "P = sum_{l=0}^{L-1} (n_l + 1) n_{l+1} counts the parameters",
+    r"$P = \sum_{l=0}^{L-1} (n_l + 1) n_{l+1}$ counts the parameters",
     equation="eq-num-params",
     source_holds=True,
     where="Notation",
@@ -191,7 +191,7 @@ def check_num_params():
         source = sp.Sum((n[l] + 1) * n[l + 1], (l, 0, L - 1)).doit()
         results.append(
             check_symbolic(
-                f"entries of w^(l), b^(l) summed over l = 0..{L - 1} equals the source's sum (L = {L})",
+                f"entries of $w^{{(l)}}$, $b^{{(l)}}$ summed over $l = 0, \\dots, {L - 1}$ equals the source's sum ($L = {L}$)",
                 by_shapes,
                 source,
             )
@@ -229,14 +229,19 @@ def check_forward_entrywise():
         ref = np.stack([elementwise_reference(params, np.asarray(x), activation=act, beta=0.7) for x in xs])
         results.append(
             check_close(
-                f"{name}: batched apply vs explicit entrywise sums (beta = 0.7)", batch, ref, atol=rounding(stages=10)
+                f"{name}: batched apply vs explicit entrywise sums ($\\beta = 0.7$)",
+                batch,
+                ref,
+                atol=rounding(stages=10),
             )
         )
         results.append(check_close(f"{name}: batched vs one-input apply", batch, single, atol=rounding(stages=10)))
     return results
 
 
-@claim(CHAPTER, "All parameters are drawn i.i.d. N(0, 1)", source_holds=True, where="Notation, initialization")
+@claim(
+    CHAPTER, r"All parameters are drawn i.i.d. $\mathcal{N}(0, 1)$", source_holds=True, where="Notation, initialization"
+)
 def check_init_standard_normal():
     ws = (64, 256, 256, 10)
     params = init(jax.random.key(4), ws)
@@ -248,7 +253,10 @@ def check_init_standard_normal():
     corr = jnp.mean(flat[:-1] * flat[1:])  # neighbouring entries uncorrelated; Var = 1
     return [
         check_monte_carlo(
-            f"mean, second and fourth moments of all P = {P} parameters vs 0, 1, 3", est, np.array([0.0, 1.0, 3.0]), se
+            f"mean, second and fourth moments of all $P = {P}$ parameters vs 0, 1, 3",
+            est,
+            np.array([0.0, 1.0, 3.0]),
+            se,
         ),
         check_monte_carlo(
             "lag-1 product of the flattened parameters vs 0 (independence)", corr, 0.0, 1 / np.sqrt(P - 1)
@@ -312,21 +320,26 @@ def hidden_layer_variances(parameterization: str, beta: float) -> np.ndarray:
     return np.stack([est, se, exact], axis=1)
 
 
-@claim(CHAPTER, "NTK parameterization: Var Ã^(1)(x) = |x|^2/n_0 + beta^2 at every width", equation="eq-var-first")
+@claim(
+    CHAPTER,
+    r"NTK parameterization: $\operatorname{Var} \tilde A^{(1)}(x) = \lVert x \rVert^2/n_0 + \beta^2$ at every width",
+    equation="eq-var-first",
+)
 def check_first_layer_variance():
     beta = 0.5
     ntk_ = first_layer_variances("ntk", beta)
     sp_ = first_layer_variances("unscaled", beta)
     return [
         check_monte_carlo(
-            f"NTK: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2/n_0 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 outputs",
+            f"NTK: Monte Carlo $\\mathbb{{E}}[\\tilde A_m^{{(1)}}(x)^2]$ vs $\\lVert x \\rVert^2/n_0 + \\beta^2$, "
+            f"$n_0$ in {WIDTHS}, 2000 draws $\\times$ 2 outputs",
             ntk_[:, 0],
             ntk_[:, 2],
             ntk_[:, 1],
         ),
         check_monte_carlo(
-            f"unscaled N(0,1) weights: Monte Carlo E[Ã_m^(1)(x)^2] vs |x|^2 + beta^2, n_0 in {WIDTHS}, 2000 draws x 2 "
-            "outputs",
+            f"unscaled $\\mathcal{{N}}(0, 1)$ weights: Monte Carlo $\\mathbb{{E}}[\\tilde A_m^{{(1)}}(x)^2]$ vs "
+            f"$\\lVert x \\rVert^2 + \\beta^2$, $n_0$ in {WIDTHS}, 2000 draws $\\times$ 2 outputs",
             sp_[:, 0],
             sp_[:, 2],
             sp_[:, 1],
@@ -336,8 +349,8 @@ def check_first_layer_variance():
 
 @claim(
     CHAPTER,
-    "Through a ReLU layer the output variance is O(1) in the width under the NTK parameterization "
-    "and grows like the width with unscaled N(0, 1) weights",
+    "Through a ReLU layer the output variance is $O(1)$ in the width under the NTK parameterization "
+    r"and grows like the width with unscaled $\mathcal{N}(0, 1)$ weights",
     equation="eq-var-hidden",
 )
 def check_hidden_layer_variance():
@@ -346,25 +359,29 @@ def check_hidden_layer_variance():
     sp_ = hidden_layer_variances("unscaled", beta)
     return [
         check_monte_carlo(
-            f"NTK: Monte Carlo E[f(x)^2] vs (|x|^2/n_0 + beta^2)/2 + beta^2 for hidden widths {WIDTHS}",
+            f"NTK: Monte Carlo $\\mathbb{{E}}[f(x)^2]$ vs $(\\lVert x \\rVert^2/n_0 + \\beta^2)/2 + \\beta^2$ "
+            f"for hidden widths {WIDTHS}",
             ntk_[:, 0],
             ntk_[:, 2],
             ntk_[:, 1],
         ),
         check_monte_carlo(
-            "unscaled: Monte Carlo E[f(x)^2] vs n (|x|^2 + beta^2)/2 + beta^2", sp_[:, 0], sp_[:, 2], sp_[:, 1]
+            r"unscaled: Monte Carlo $\mathbb{E}[f(x)^2]$ vs $n (\lVert x \rVert^2 + \beta^2)/2 + \beta^2$",
+            sp_[:, 0],
+            sp_[:, 2],
+            sp_[:, 1],
         ),
     ]
 
 
-@claim(CHAPTER, "Unscaled weights multiplied by n_l^(-1/2) give the NTK-parameterized network: the same function")
+@claim(CHAPTER, "Unscaled weights multiplied by $n_l^{-1/2}$ give the NTK-parameterized network: the same function")
 def check_standard_equivalence():
     ws = (5, 32, 16, 3)
     params = init(jax.random.key(7), ws)
     scaled = [{"w": p["w"] / np.sqrt(p["w"].shape[0]), "b": p["b"]} for p in params]
     xs = standard_normal(jax.random.key(8), (6, ws[0]))
     return check_close(
-        "apply(params) vs the unscaled network (standard_apply) of w / sqrt(n_l) on 6 inputs, tanh, beta = 0.3",
+        r"apply(params) vs the unscaled network (standard_apply) of $w / \sqrt{n_l}$ on 6 inputs, tanh, $\beta = 0.3$",
         apply(params, xs, activation="tanh", beta=0.3),
         standard_apply(scaled, xs, activation="tanh", beta=0.3),
         atol=rounding(stages=10),
@@ -455,16 +472,16 @@ def forward_moments() -> dict:
 
 @claim(
     CHAPTER,
-    "The standard parameterization (weights N(0, 1/n_l), biases N(0, beta^2), no 1/sqrt(n_l) in the layer) has "
-    "the NTK parameterization's forward law",
+    r"The standard parameterization (weights $\mathcal{N}(0, 1/n_l)$, biases $\mathcal{N}(0, \beta^2)$, "
+    r"no $1/\sqrt{n_l}$ in the layer) has the NTK parameterization's forward law",
     equation="eq-standard-param",
 )
 def check_standard_parameterization_forward_law():
     m = forward_moments()
     (a, sa), (b, sb) = m["standard"], m["ntk"]
     return check_monte_carlo(
-        f"standard vs NTK parameterization, tanh {_LAW_WIDTHS}, beta = 0.5, {_LAW_DRAWS} independent draws each: "
-        "E f(x)^2, E f(x) f(x'), E f(x)^4",
+        f"standard vs NTK parameterization, tanh {_LAW_WIDTHS}, $\\beta = 0.5$, {_LAW_DRAWS} independent draws each: "
+        r"$\mathbb{E} f(x)^2$, $\mathbb{E} f(x) f(x')$, $\mathbb{E} f(x)^4$",
         a,
         b,
         np.sqrt(sa**2 + sb**2),
@@ -474,40 +491,46 @@ def check_standard_parameterization_forward_law():
 
 @claim(
     CHAPTER,
-    "The two parameterizations have different NTKs: Θ(x, x) = O(1) in the NTK parameterization, ~ n/2 (|x|^2/n_0 + "
-    "beta^2) in the standard one",
+    r"The two parameterizations have different NTKs: $\Theta(x, x) = O(1)$ in the NTK parameterization, "
+    r"$\sim \frac{n}{2} (\lVert x \rVert^2/n_0 + \beta^2)$ in the standard one",
     equation="eq-standard-ntk",
 )
 def check_standard_parameterization_ntk():
     d = ntk_at_init()
     n = d["widths"]
-    span = f"ReLU (8, n, 1), n = {int(n[0])}..{int(n[-1])}, {_NTK_DRAWS} independent draws each"
+    span = f"ReLU $(8, n, 1)$, $n = {int(n[0])}, \\dots, {int(n[-1])}$, {_NTK_DRAWS} independent draws each"
     se = lambda v: v.std(1, ddof=1) / np.sqrt(v.shape[1])  # noqa: E731
     return [
         check_monte_carlo(
-            f"NTK parameterization: mean Θ(x, x) vs q/2 + |x|^2/(2 n_0) + 3 beta^2/2, {span}",
+            f"NTK parameterization: mean $\\Theta(x, x)$ vs $q/2 + \\lVert x \\rVert^2/(2 n_0) + 3 \\beta^2/2$, {span}",
             d["ntk"].mean(1),
             d["exact_ntk"],
             se(d["ntk"]),
         ),
         check_monte_carlo(
-            "standard parameterization: mean Θ(x, x) vs n q/2 + |x|^2/2 + 3/2",
+            r"standard parameterization: mean $\Theta(x, x)$ vs $n q/2 + \lVert x \rVert^2/2 + 3/2$",
             d["standard"].mean(1),
             d["exact_standard"],
             se(d["standard"]),
         ),
         *rate_checks(
-            "NTK parameterization: Θ(x, x) vs n", n, d["ntk"], 0.0, next_order=-0.5, alternative=1.0, variable="n"
+            r"NTK parameterization: $\Theta(x, x)$ vs $n$",
+            n,
+            d["ntk"],
+            0.0,
+            next_order=-0.5,
+            alternative=1.0,
+            variable="n",
         ),
         *rate_checks(
-            "standard parameterization: Θ(x, x) vs n",
+            r"standard parameterization: $\Theta(x, x)$ vs $n$",
             n,
             d["standard"],
             1.0,
             next_order=-1.0,
             alternative=0.0,
             variable="n",
-            detail="next order: the width-independent |x|^2/2 + 3/2",
+            detail=r"next order: the width-independent $\lVert x \rVert^2/2 + 3/2$",
         ),
     ]
 
@@ -522,7 +545,8 @@ def _lipschitz_violation(sigma, u, v, L):
 
 @claim(
     CHAPTER,
-    "sigma is Lipschitz continuous: |sigma(u) - sigma(v)| <= L |u - v| for all u, v (each activation of the book)",
+    r"$\sigma$ is Lipschitz continuous: $\lvert \sigma(u) - \sigma(v) \rvert \le L \lvert u - v \rvert$ for all $u, v$ "
+    "(each activation of the book)",
     source_holds=True,
     where="Notation (source line 111: sigma is a pointwise nonlinearity 'which is Lipschitz continuous')",
 )
@@ -537,23 +561,25 @@ def check_lipschitz():
     violation = [float(_lipschitz_violation(_act.get(a, "activation"), u, v, exact[a][1])) for a in _LIPSCHITZ_NAMES]
     # |sigma(u) - sigma(v)| and L |u - v| are differences of values up to 50: a few eps of 50 each.
     return check_bound(
-        f"max over 100000 pairs of |sigma(u) - sigma(v)| - L |u - v|, L = sup |sigma'| (sympy), for {_LIPSCHITZ_NAMES}",
+        r"max over 100000 pairs of $\lvert \sigma(u) - \sigma(v) \rvert - L \lvert u - v \rvert$, "
+        rf"$L = \sup \lvert \sigma' \rvert$ (sympy), for {_LIPSCHITZ_NAMES}",
         violation,
         rounding(50.0, stages=10),
-        detail="L: " + ", ".join(f"{a} {exact[a][1]:.6f}" for a in _LIPSCHITZ_NAMES),
+        detail="$L$: " + ", ".join(f"{a} {exact[a][1]:.6f}" for a in _LIPSCHITZ_NAMES),
     )
 
 
 @claim(
     CHAPTER,
-    "For sigma differentiable almost everywhere, the smallest Lipschitz constant is sup |sigma'| (exact for each activation)",
+    r"For $\sigma$ differentiable almost everywhere, the smallest Lipschitz constant is $\sup \lvert \sigma' \rvert$ "
+    "(exact for each activation)",
 )
 def check_lipschitz_derivative_bound():
     exact = lipschitz_constants()
     grid = [lipschitz_on_grid(a) for a in _LIPSCHITZ_NAMES]
     # grid step h = 1e-4: at an interior maximum sigma'' = 0, so the grid misses at most h^2 |sigma'''| / 8 < 1e-8
     return check_close(
-        f"max |sigma'| on a grid of [-10, 10] vs the exact sup (sympy) for {_LIPSCHITZ_NAMES}",
+        rf"max $\lvert \sigma' \rvert$ on a grid of $[-10, 10]$ vs the exact sup (sympy) for {_LIPSCHITZ_NAMES}",
         grid,
         [exact[a][1] for a in _LIPSCHITZ_NAMES],
         atol=1e-8,

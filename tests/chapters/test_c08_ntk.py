@@ -44,3 +44,15 @@ def test_gd_step_remainder_is_second_order():
     assert 3.0 < r[1] / r[0] < 5.0  # ~ eta^2: doubling eta quadruples the remainder
     K = ntk.empirical_ntk(fn, params, xt, x, strategy="jacobian")
     np.testing.assert_array_equal(ch.gd_step_remainder(fn, params, x, y, xt, etas, kernel=K), r)
+
+
+def test_gd_step_remainder_next_order_is_relative_eta():
+    """The allowance of check_gd_step fits the next-order term eta^1 (relative): the remainder is
+    c2 eta^2 + c3 eta^3 + ..., so q(eta) = remainder / eta^2 = c2 + c3 eta + O(eta^2) and its successive
+    differences over eta, 2 eta, 4 eta double (they would quadruple for a relative term eta^2)."""
+    params, x, fn = _net()
+    xt = jax.random.normal(jax.random.key(2), (3, 3))
+    y = jax.random.normal(jax.random.key(3), (4, 2))
+    etas = 0.005 * np.array([1.0, 2.0, 4.0])  # remainders ~1e-6..1e-5: rounding (~1e-14) is far below
+    q = ch.gd_step_remainder(fn, params, x, y, xt, etas) / etas**2
+    assert 1.8 < (q[2] - q[1]) / (q[1] - q[0]) < 2.2  # measured 1.97
