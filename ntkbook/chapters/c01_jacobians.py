@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..claims import check_close, check_slope, check_symbolic, claim, rounding
+from ..claims import check_close, check_symbolic, claim, rate_checks, rounding
 from ..jacobians import (
     chain_rule_jacobian,
     finite_difference_error_bound,
@@ -31,6 +31,7 @@ CHAPTER = "01-jacobians"
 __all__ = [
     "CHAPTER",
     "Example",
+    "FD_RATE_STEPS",
     "check_autodiff_matches_sympy",
     "check_chain_rule",
     "check_finite_difference_rate",
@@ -40,6 +41,7 @@ __all__ = [
     "check_jacobian_shape",
     "check_vjp_jvp",
     "example_function",
+    "finite_difference_errors",
     "outer_function",
     "sympy_jacobian_at",
 ]
@@ -97,7 +99,7 @@ def sympy_jacobian_at(ex: Example, points: jax.Array) -> jax.Array:
 
 @claim(
     CHAPTER,
-    "The Jacobian of f: R^n -> R^m is an m x n matrix",
+    "The Jacobian of $f: \\mathbb{R}^n \\to \\mathbb{R}^m$ is an $m \\times n$ matrix",
     equation="eq-jacobian",
     source_holds=True,
     where="Basics, vector-to-vector derivative",
@@ -107,7 +109,10 @@ def check_jacobian_shape():
     x = _points(jax.random.key(0), 1, 3)[0]
     J = jacobian(ex.fn, x)
     return check_close(
-        "shape of J for f: R^3 -> R^2 equals (m, n) = (2, 3)", np.array(J.shape), np.array([2, 3]), atol=0
+        "shape of $J$ for $f: \\mathbb{R}^3 \\to \\mathbb{R}^2$ equals $(m, n) = (2, 3)$",
+        np.array(J.shape),
+        np.array([2, 3]),
+        atol=0,
     )
 
 
@@ -142,22 +147,49 @@ def check_finite_differences():
     # |f_i| <= 1.5 * 1.5^2 + 1 < 5 on the box.
     tol = finite_difference_error_bound(h, third_derivative=_third_derivative_bound(), value=5.0)
     return check_close(
-        f"central differences (h = {h:.1e}) vs jacfwd",
+        f"central differences ($h = 10^{{{round(np.log10(h))}}}$) vs jacfwd",
         fd,
         ad,
         atol=tol,
-        detail="tol = h^2 M3/6 + eps M0/h, M3 = 7, M0 = 5",
+        detail="tol $= h^2 M_3/6 + \\varepsilon M_0/h$, $M_3 = 7$, $M_0 = 5$",
     )
 
 
-@claim(CHAPTER, "The central-difference error falls like h^2")
-def check_finite_difference_rate():
+# The rate is checked by the book's one criterion (rate_checks). The values are deterministic, so the standard
+# error is the slope's rounding noise and the tolerance is the allowance for the next-order term, derived here:
+# in f(x + h e) - f(x - h e) the even Taylor terms cancel, so the central difference is
+# J + h^2 f^(3)/6 + h^4 f^(5)/120 + ..., an error c h^2 (1 + (d/c) h^2 + ...): the relative next-order term is h^2
+# (next_order = 2). Rounding adds at most eps M0/h per entry (the bound's second term): at the smallest step,
+# 1e-3, that is ~1e-12 against an error ~1e-6, so truncation dominates over the whole range [1e-3, 1e-1] and
+# eps M0/h_min is the values' noise (below 1e-3 rounding takes over: the figure shows it).
+FD_RATE_STEPS = np.logspace(-1, -3, 7)
+
+
+def finite_difference_errors(steps=FD_RATE_STEPS) -> np.ndarray:
+    """``max |FD - AD|`` over the ``2 x 3`` entries of the example's Jacobian at one random point (key 3),
+    for each central-difference step in ``steps``: shape ``(len(steps),)``."""
     ex = example_function()
     x = _points(jax.random.key(3), 1, 3)[0]
-    steps = np.logspace(-1, -3, 7)
     ad = jacobian(ex.fn, x)
-    errs = np.array([float(jnp.max(jnp.abs(finite_difference_jacobian(ex.fn, x, step=float(h)) - ad))) for h in steps])
-    return check_slope("max |FD - AD| vs step h, h in [1e-3, 1e-1]", steps, errs, 2.0, atol=0.1)
+    return np.array([float(jnp.max(jnp.abs(finite_difference_jacobian(ex.fn, x, step=float(h)) - ad))) for h in steps])
+
+
+@claim(CHAPTER, "The central-difference error falls like $h^2$")
+def check_finite_difference_rate():
+    steps = FD_RATE_STEPS
+    return rate_checks(
+        "$\\max \\lvert \\mathrm{FD} - \\mathrm{AD}\\rvert$ over the $2 \\times 3$ entries vs step $h$, "
+        "$h \\in [10^{-3}, 10^{-1}]$",
+        steps,
+        finite_difference_errors(steps),
+        2.0,
+        next_order=2.0,
+        alternative=1.0,
+        y_noise=finite_difference_error_bound(float(steps.min()), third_derivative=0.0, value=5.0),
+        variable="h",
+        detail="error $c h^2 + d h^4 + \\dots$ (the even Taylor terms cancel): next-order term $h^2$ relative; "
+        "noise $\\varepsilon M_0/h_{\\min}$; $h^1$ is a one-sided difference's rate",
+    )
 
 
 @claim(
@@ -175,21 +207,31 @@ def check_gradient_is_transpose():
     columns = jnp.stack([jax.grad(lambda x, i=i: ex.fn(x)[i])(x) for i in range(2)], axis=1)
     return [
         check_close(
-            "jax.grad of a scalar f vs J^T (m = 1)",
+            "jax.grad of a scalar $f$ vs $J^\\top$ ($m = 1$)",
             jax.grad(scalar)(x),
             jacobian(scalar, x).T[:, 0],
             atol=rounding(),
         ),
         check_close(
-            "column i of grad f = J^T (3 x 2) vs jax.grad of f_i", gradient(ex.fn, x), columns, atol=rounding()
+            "column $i$ of $\\nabla f = J^\\top$ ($3 \\times 2$) vs jax.grad of $f_i$",
+            gradient(ex.fn, x),
+            columns,
+            atol=rounding(),
         ),
         check_close(
-            "grad f = J^T has shape (n, m) = (3, 2)", np.array(gradient(ex.fn, x).shape), np.array(J.T.shape), atol=0
+            "$\\nabla f = J^\\top$ has shape $(n, m) = (3, 2)$",
+            np.array(gradient(ex.fn, x).shape),
+            np.array(J.T.shape),
+            atol=0,
         ),
     ]
 
 
-@claim(CHAPTER, "Chain rule: the Jacobian of g o f is J_g(f(x)) J_f(x)", equation="eq-chain-rule")
+@claim(
+    CHAPTER,
+    "Chain rule: the Jacobian of $g \\circ f$ is $J_g(f(\\mathbf{x}))\\, J_f(\\mathbf{x})$",
+    equation="eq-chain-rule",
+)
 def check_chain_rule():
     import sympy as sp
 
@@ -203,14 +245,20 @@ def check_chain_rule():
     direct = jax.vmap(lambda p: jacobian(lambda x: outer.fn(ex.fn(x)), p))(pts)
     product = jax.vmap(lambda p: chain_rule_jacobian(outer.fn, ex.fn, p))(pts)
     return [
-        check_symbolic("sympy: Jacobian of g(f(x)) = J_g(f(x)) J_f(x)", lhs, rhs),
-        check_close("JAX: jacobian(g o f) vs J_g(f(x)) @ J_f(x), 16 points", direct, product, atol=rounding()),
+        check_symbolic("sympy: Jacobian of $g(f(\\mathbf{x})) = J_g(f(\\mathbf{x}))\\, J_f(\\mathbf{x})$", lhs, rhs),
+        check_close(
+            "JAX: jacobian of $g \\circ f$ vs $J_g(f(\\mathbf{x}))\\, J_f(\\mathbf{x})$, 16 points",
+            direct,
+            product,
+            atol=rounding(),
+        ),
     ]
 
 
 @claim(
     CHAPTER,
-    "Chain rule in gradient form: grad_x l(f(x)) = grad_x f . grad_f l (n x m times m x 1)",
+    "Chain rule in gradient form: $\\nabla_{\\mathbf{x}} \\ell(f(\\mathbf{x})) = \\nabla_{\\mathbf{x}} f \\, \\nabla_f \\ell$ "
+    "($n \\times m$ times $m \\times 1$)",
     equation="eq-gradient-chain",
     source_holds=True,
     where="Neural tangent kernel, gradient of the loss",
@@ -222,12 +270,18 @@ def check_gradient_chain_rule():
     loss = lambda out: 0.5 * jnp.sum((out - y) ** 2)  # noqa: E731
     lhs = jax.grad(lambda x: loss(ex.fn(x)))(x)
     rhs = gradient(ex.fn, x) @ jax.grad(loss)(ex.fn(x))
-    return check_close("grad_x l(f(x)) vs (grad_x f)(grad_f l)", lhs, rhs, atol=rounding())
+    return check_close(
+        "$\\nabla_{\\mathbf{x}} \\ell(f(\\mathbf{x}))$ vs $(\\nabla_{\\mathbf{x}} f)(\\nabla_f \\ell)$",
+        lhs,
+        rhs,
+        atol=rounding(),
+    )
 
 
 @claim(
     CHAPTER,
-    "A vector-Jacobian product is J^T v and a Jacobian-vector product is J u, without forming J",
+    "A vector-Jacobian product is $J^\\top \\mathbf{v}$ and a Jacobian-vector product is $J \\mathbf{u}$, "
+    "without forming $J$",
     equation="eq-vjp",
 )
 def check_vjp_jvp():
@@ -238,6 +292,13 @@ def check_vjp_jvp():
     v = jax.random.normal(kv, (2,))
     J = jacobian(ex.fn, x)
     return [
-        check_close("vjp(f, x, v) vs J^T v", vjp(ex.fn, x, v), J.T @ v, atol=rounding()),
-        check_close("jvp(f, x, u) vs J u", jvp(ex.fn, x, u), J @ u, atol=rounding()),
+        check_close(
+            "vjp($f$, $\\mathbf{x}$, $\\mathbf{v}$) vs $J^\\top \\mathbf{v}$",
+            vjp(ex.fn, x, v),
+            J.T @ v,
+            atol=rounding(),
+        ),
+        check_close(
+            "jvp($f$, $\\mathbf{x}$, $\\mathbf{u}$) vs $J \\mathbf{u}$", jvp(ex.fn, x, u), J @ u, atol=rounding()
+        ),
     ]

@@ -7,12 +7,14 @@ import numpy as np
 
 from ntkbook import jacobians
 from ntkbook.chapters import c01_jacobians as ch
-from ntkbook.claims import registry
+from ntkbook.claims import rate_checks, registry
 
 
 def test_chapter_registers_its_claims():
     claims = [c for c in registry().values() if c.chapter == ch.CHAPTER]
-    assert len(claims) >= 8
+    assert len(claims) == 8
+    # The rate claim is the book's one criterion: the exponent, and the one-sided difference's h^1 rejected.
+    assert len(ch.check_finite_difference_rate()) == 2
 
 
 def test_example_function_is_the_stated_map():
@@ -48,3 +50,21 @@ def test_example_works_under_jit_and_vmap():
     xs = jax.random.uniform(jax.random.key(0), (4, 3), dtype=jnp.float64)
     Js = jax.jit(jax.vmap(lambda x: jacobians.jacobian(ex.fn, x)))(xs)
     np.testing.assert_allclose(Js, ch.sympy_jacobian_at(ex, xs), rtol=0, atol=1e-13)
+
+
+def _fd_rate(expected):
+    steps = ch.FD_RATE_STEPS
+    noise = jacobians.finite_difference_error_bound(float(steps.min()), third_derivative=0.0, value=5.0)
+    return rate_checks("fd", steps, ch.finite_difference_errors(steps), expected, next_order=2.0, y_noise=noise)[0]
+
+
+def test_finite_difference_rate_holds_for_h2_and_fails_for_other_exponents():
+    # The same data through the same criterion: the derived exponent 2 passes, a wrong one does not.
+    assert _fd_rate(2.0).passed
+    for wrong in (1.0, 1.9, 2.1, 3.0):
+        assert not _fd_rate(wrong).passed, wrong
+
+
+def test_finite_difference_errors_fall_like_h_squared():
+    errs = ch.finite_difference_errors(np.array([1e-2, 5e-3]))
+    np.testing.assert_allclose(errs[0] / errs[1], 4.0, rtol=1e-3)

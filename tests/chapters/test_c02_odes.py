@@ -12,12 +12,13 @@ import sympy as sp
 
 from ntkbook import odes
 from ntkbook.chapters import c02_odes as ch
-from ntkbook.claims import registry
+from ntkbook.claims import rate_checks, registry
+from ntkbook.claims.checks import EPS
 
 
 def test_chapter_registers_its_claims():
     ids = {c.id for c in registry().values() if c.chapter == ch.CHAPTER}
-    assert len(ids) >= 9
+    assert len(ids) == 9
     # The source's definition of an ODE (line 54) has slips of wording only ("random variable", no F):
     # nothing to compute, so no claim (counting the columns of an array tested nothing the source says).
     assert f"{ch.CHAPTER}/ode_definition" not in ids
@@ -76,6 +77,26 @@ def test_rk4_errors_fall_with_the_step():
     # Each error is within the rigorous RK4 bound.
     for h, e in zip(hs, errs):
         assert e <= float(odes.rk4_global_error_bound(-1.5, h, int(round(2 / h)), 2.0))
+
+
+def _rk4_rate(expected):
+    hs, errs = ch.rk4_errors(steps=ch.RK4_RATE_STEPS)
+    noise = 4 * EPS * max(ch.RK4_RATE_STEPS) * 2.0
+    return rate_checks("rk4", hs, errs, expected, next_order=1.0, y_noise=noise)[0]
+
+
+def test_rk4_rate_holds_for_h4_and_fails_for_other_exponents():
+    # The same data through the same criterion: the derived exponent 4 passes, a wrong one does not.
+    assert _rk4_rate(4.0).passed
+    for wrong in (3.0, 3.8, 4.2, 5.0):
+        assert not _rk4_rate(wrong).passed, wrong
+
+
+def test_rate_claims_are_the_books_criterion_with_the_alternative_rejected():
+    rk4 = ch.check_rk4_order()
+    gap = ch.check_noncommuting_fails()
+    assert [c.kind for c in rk4] == ["rate", "rate"] and all(c.passed for c in rk4)
+    assert len(gap) == 4 and [c.kind for c in gap[:2]] == ["rate", "rate"] and all(c.passed for c in gap)
 
 
 def test_richardson_tolerance_covers_the_error():

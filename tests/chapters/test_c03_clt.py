@@ -13,6 +13,7 @@ from scipy import stats
 
 from ntkbook import clt
 from ntkbook.chapters import c03_clt as ch
+from ntkbook.claims import rate_checks, registry
 
 
 def test_distributions_are_the_library_ones():
@@ -31,6 +32,46 @@ def test_ks_exact_against_scipy_cdfs():
         Fl = np.concatenate([[0.0], Fk[:-1]])
         ref = np.max(np.maximum(np.abs(Fk - stats.norm.cdf(zk)), np.abs(Fl - stats.norm.cdf(zk))))
         assert abs(ch.ks_to_normal_exact("bernoulli", N, p=0.3) - ref) < 1e-12
+
+
+def test_chapter_registers_its_claims():
+    assert len([c for c in registry().values() if c.chapter == ch.CHAPTER]) == 9
+
+
+def test_ks_rate_holds_for_the_derived_exponent_and_fails_for_others():
+    # The exact distances of the exponential through the book's criterion, with the chapter's grid noise.
+    sizes = np.array(ch.KS_SIZES, dtype=float)
+    ks = np.array([ch.ks_to_normal_exact("exponential", n, grid=ch.KS_GRID) for n in ch.KS_SIZES])
+    noise = 0.4 / math.sqrt(sizes[-1]) * (16.0 / (ch.KS_GRID - 1)) ** 2 / 8
+
+    def verdict(expected):
+        return rate_checks("ks", sizes, ks, expected, next_order=-1.0, y_noise=noise)[0].passed
+
+    assert verdict(-0.5)
+    for wrong in (-1.0, -0.55, -0.45, -1 / 3):
+        assert not verdict(wrong), wrong
+
+
+def test_ks_checks_pass():
+    checks = ch.check_ks_rate()
+    assert len(checks) == 4 and all(c.passed for c in checks)
+
+
+def test_batch_moments_are_the_chapters_draws_in_independent_batches():
+    # The uniform's batches (the cheapest draws): shape (sizes, batches), and the variance rate through the book's
+    # criterion holds at -1 and fails at a wrong exponent.
+    b = ch.batch_moments(1)
+    assert b["var"].shape == (len(ch.SIZES), ch.RATE_BATCHES)
+    xb = ch.chapter_sample_means(1)
+    first = xb[: ch.REPS // ch.RATE_BATCHES]
+    np.testing.assert_allclose(b["var"][:, 0], first.var(axis=0), rtol=1e-12)
+
+    def verdict(expected):
+        return rate_checks("var", ch.SIZES, b["var"], expected)[0].passed
+
+    assert verdict(-1.0)
+    for wrong in (-0.5, -0.95, -1.05):
+        assert not verdict(wrong), wrong
 
 
 def test_correlated_sampler_shape_mean_and_covariance():
