@@ -189,8 +189,8 @@ REMAINDER_NOISE = 1e-14
 
 @claim(
     CHAPTER,
-    "As written, f(x) = f(a) + sum_k (x-a)^k f^(k)(a)/k! for every f: the series may converge to another "
-    "function, or diverge",
+    "As written, $f(x) = f(a) + \\sum_k (x-a)^k f^{(k)}(a)/k!$ for every $f$: the series may converge to "
+    "another function, or diverge",
     equation="eq-taylor-source",
     source_holds=False,
     where="Basics, Taylor expansion (the series; source line 75)",
@@ -216,29 +216,31 @@ def check_series_as_written():
     partial = taylor_polynomial(bump, x, sp.Integer(0), order)
     return [
         check_symbolic(
-            "exp(-1/x^2) about a = 0: terms k = 0..6 of the series at x = 1 (all 0) summed, vs f(1) = e^-1",
+            "$e^{-1/x^2}$ about $a = 0$: terms $k = 0, \\dots, 6$ of the series at $x = 1$ (all 0) summed, "
+            "vs $f(1) = e^{-1}$",
             sum(terms),
             flat.subs(x, 1),
             expect=False,
         ),
         check_symbolic(
-            f"1/(1+x^2) about a = 0: its terms up to k = {order} vs those of sum_m (-x^2)^m (radius 1)",
+            f"$1/(1+x^2)$ about $a = 0$: its terms up to $k = {order}$ vs those of $\\sum_m (-x^2)^m$ (radius 1)",
             partial,
             sum((-(x**2)) ** m for m in range(order // 2 + 1)),
         ),
         check_symbolic(
-            f"1/(1+x^2) about a = 0: the series' partial sum T_{order}(2) vs f(2) = 1/5",
+            f"$1/(1+x^2)$ about $a = 0$: the series' partial sum $T_{{{order}}}(2)$ vs $f(2) = 1/5$",
             partial.subs(x, 2),
             bump.subs(x, 2),
             expect=False,
-            detail=f"T_{order}(2) = (1 + 4^11)/5; the terms (-4)^m grow, so the series diverges at x = 2",
+            detail=f"$T_{{{order}}}(2) = (1 + 4^{{11}})/5$; the terms $(-4)^m$ grow, so the series diverges at $x = 2$",
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "One variable, f analytic at a (exp(x)cos(x) is entire): the k-th term of the series is f^(k)(a)(x-a)^k/k!",
+    "One variable, $f$ analytic at $a$ ($e^x \\cos x$ is entire): the $k$-th term of the series is "
+    "$f^{(k)}(a)(x-a)^k/k!$",
     equation="eq-taylor-1d",
 )
 def check_series_one_variable():
@@ -248,12 +250,14 @@ def check_series_one_variable():
     order = 6
     ours = taylor_polynomial(f, x, a, order)
     ref = sp.series(f, x, a, order + 1).removeO()
-    return check_symbolic(f"sum of terms k = 0..{order} vs sympy.series, exp(x)cos(x) about 1/3", ours, ref)
+    return check_symbolic(
+        f"sum of the terms $k = 0, \\dots, {order}$ vs sympy.series, $e^x \\cos x$ about $1/3$", ours, ref
+    )
 
 
 @claim(
     CHAPTER,
-    "The remainder f - T_n is the integral of f^(n+1)(t)(x-t)^n/n!, so it is O(|x-a|^(n+1))",
+    "The remainder $f - T_n$ is the integral of $f^{(n+1)}(t)(x-t)^n/n!$, so it is $O(\\lvert x-a\\rvert^{n+1})$",
     equation="eq-taylor-remainder",
 )
 def check_integral_remainder():
@@ -265,9 +269,9 @@ def check_integral_remainder():
     rhs = integral_remainder(f, x, a, n)
     lead = sp.limit(lhs / x ** (n + 1), x, 0)
     return [
-        check_symbolic("f - T_3 vs integral remainder, f = x exp(2x), a = 0", lhs, rhs),
+        check_symbolic("$f - T_3$ vs the integral remainder, $f = x e^{2x}$, $a = 0$", lhs, rhs),
         check_symbolic(
-            "lim_{x->0} (f - T_3)/x^4 vs f''''(0)/4! (finite, non-zero)",
+            "$\\lim_{x \\to 0} (f - T_3)/x^4$ vs $f^{(4)}(0)/4!$ (finite, non-zero)",
             lead,
             sp.diff(f, x, n + 1).subs(x, 0) / sp.factorial(n + 1),
         ),
@@ -276,7 +280,7 @@ def check_integral_remainder():
 
 @claim(
     CHAPTER,
-    "As written, the linear term (x - a) grad f(a) is a product of two n x 1 columns",
+    "As written, the linear term $(x - a) \\nabla f(a)$ is a product of two $n \\times 1$ columns",
     equation="eq-linear-as-written",
     source_holds=False,
     where="Basics, Taylor expansion (first-order expansion)",
@@ -293,13 +297,13 @@ def check_linear_term_as_written():
     literal = ex.fn(a) + (x - a) * g  # the formula typed as written into an array language
     return [
         check_definitional(
-            "inner dimensions of (x - a)[n x 1] times grad f(a)[n x 1] agree (1 vs n = 3)",
+            "inner dimensions of $(x - a)$ ($n \\times 1$) times $\\nabla f(a)$ ($n \\times 1$) agree (1 vs $n = 3$)",
             col_left,
             row_right,
             expect=False,
         ),
         check_definitional(
-            "number of dimensions of f(a) + (x - a) * grad f(a) (elementwise) vs of the scalar f(x)",
+            "number of dimensions of $f(a) + (x - a) \\odot \\nabla f(a)$ (elementwise) vs of the scalar $f(x)$",
             literal.ndim,
             jnp.ndim(ex.fn(x)),
             expect=False,
@@ -309,7 +313,9 @@ def check_linear_term_as_written():
 
 
 @claim(
-    CHAPTER, "The first-order model is f(a) + grad f(a)^T (x - a) = f(a) + J(a)(x - a), one jvp", equation="eq-linear"
+    CHAPTER,
+    "The first-order model is $f(a) + \\nabla f(a)^\\top (x - a) = f(a) + J(a)(x - a)$, one jvp",
+    equation="eq-linear",
 )
 def check_linear_model():
     ex = example_function()
@@ -322,10 +328,13 @@ def check_linear_model():
     via_jac = vec(a) + (xs - a) @ jax.jit(jax.jacfwd(vec))(a).T
     return [
         check_close(
-            "linearize_at (jax.jvp) vs f(a) + grad f(a)^T (x - a), 16 points", via_jvp, via_grad, atol=rounding()
+            "linearize_at (jax.jvp) vs $f(a) + \\nabla f(a)^\\top (x - a)$, 16 points",
+            via_jvp,
+            via_grad,
+            atol=rounding(),
         ),
         check_close(
-            "vector f: R^3 -> R^2, linearize_at vs f(a) + J(a)(x - a)",
+            "vector $f: \\mathbb{R}^3 \\to \\mathbb{R}^2$, linearize_at vs $f(a) + J(a)(x - a)$",
             jax.jit(jax.vmap(taylor.linearize_at(vec, a)))(xs),
             via_jac,
             atol=rounding(),
@@ -350,8 +359,8 @@ def _line_coefficient(expr, symbols, u, k):
 
 @claim(
     CHAPTER,
-    "As written, (x - a)^k grad^k f for vector x and k >= 2: read coordinatewise (the one reading that gives a "
-    "number) it drops the mixed partial derivatives",
+    "As written, $(x - a)^k \\nabla^k f$ for vector $x$ and $k \\ge 2$: read coordinatewise (the one reading that "
+    "gives a number) it drops the mixed partial derivatives",
     equation="eq-taylor-as-written",
     source_holds=False,
     where="Basics, Taylor expansion (the series)",
@@ -371,7 +380,7 @@ def check_series_as_written_multivariate():
     # As a matrix product (x - a)^2 is undefined (the inner dimensions 1 and n of two columns differ: the
     # definitional point of the first-order term above); the one reading that gives a number is coordinatewise.
     return check_symbolic(
-        "coordinatewise reading (1/2) sum_i (x-a)_i^2 d^2f/dx_i^2 vs the true k = 2 term",
+        "coordinatewise reading $\\frac{1}{2} \\sum_i (x-a)_i^2\\, \\partial^2 f/\\partial x_i^2$ vs the true $k = 2$ term",
         diag,
         true_term,
         expect=False,
@@ -380,7 +389,8 @@ def check_series_as_written_multivariate():
 
 @claim(
     CHAPTER,
-    "Several variables: the k-th term is D^k f(a)[x-a,...,x-a]/k!; for k = 2 it is (1/2)(x-a)^T H (x-a)",
+    "Several variables: the $k$-th term is $D^k f(a)[x-a, \\dots, x-a]/k!$; for $k = 2$ it is "
+    "$\\frac{1}{2}(x-a)^\\top H (x-a)$",
     equation="eq-taylor-nd",
 )
 def check_multivariate_terms():
@@ -400,17 +410,18 @@ def check_multivariate_terms():
     )
     out = [
         check_symbolic(
-            "k = 1: (d/dt) f(x + t u) at 0 vs grad f(x)^T u",
+            "$k = 1$: $\\frac{d}{dt} f(x + t u)$ at $t = 0$ vs $\\nabla f(x)^\\top u$",
             _line_coefficient(ex.expr, ex.symbols, u, 1),
             (grad.T * U)[0],
         ),
         check_symbolic(
-            "k = 2: (1/2)(d/dt)^2 f(x + t u) at 0 vs (1/2) u^T H(x) u",
+            "$k = 2$: $\\frac{1}{2} \\frac{d^2}{dt^2} f(x + t u)$ at $t = 0$ vs $\\frac{1}{2} u^\\top H(x) u$",
             _line_coefficient(ex.expr, ex.symbols, u, 2),
             (U.T * H * U)[0] / 2,
         ),
         check_symbolic(
-            "k = 3: (1/6)(d/dt)^3 f(x + t u) at 0 vs (1/6) sum_ijk d^3f/dx_i dx_j dx_k u_i u_j u_k",
+            "$k = 3$: $\\frac{1}{6} \\frac{d^3}{dt^3} f(x + t u)$ at $t = 0$ vs "
+            "$\\frac{1}{6} \\sum_{ijk} \\frac{\\partial^3 f}{\\partial x_i \\partial x_j \\partial x_k} u_i u_j u_k$",
             _line_coefficient(ex.expr, ex.symbols, u, 3),
             third / 6,
         ),
@@ -423,19 +434,19 @@ def check_multivariate_terms():
     Ha = jax.jit(jax.hessian(ex.fn))(a)
     out += [
         check_close(
-            "u^T H u with H = jax.hessian vs sympy, 16 directions",
+            "$u^\\top H u$ with $H$ from jax.hessian vs sympy, 16 directions",
             jnp.einsum("bi,ij,bj->b", us, Ha, us),
             jax.jit(jax.vmap(lambda v: lam2(a, v)))(us),
             atol=rounding(),
         ),
         check_close(
-            "D^2 f(a)[u,u] by nested jax.jvp vs u^T H u (jax.hessian)",
+            "$D^2 f(a)[u, u]$ by nested jax.jvp vs $u^\\top H u$ (jax.hessian)",
             jax.jit(jax.vmap(lambda v: taylor.nested_jvp(ex.fn, a, v, 2)))(us),
             jnp.einsum("bi,ij,bj->b", us, Ha, us),
             atol=rounding(),
         ),
         check_close(
-            "D^3 f(a)[u,u,u] by nested jax.jvp vs sympy third-derivative contraction",
+            "$D^3 f(a)[u, u, u]$ by nested jax.jvp vs the sympy third-derivative contraction",
             jax.jit(jax.vmap(lambda v: taylor.nested_jvp(ex.fn, a, v, 3)))(us),
             jax.jit(jax.vmap(lambda v: lam3(a, v)))(us),
             atol=rounding(),
@@ -486,7 +497,8 @@ def function_errors(num_directions: int = DIRECTIONS) -> np.ndarray:
 
 @claim(
     CHAPTER,
-    "First-order error is O(|x-a|^2), second-order error O(|x-a|^3): scalar function of 3 variables",
+    "First-order error is $O(\\lVert x-a\\rVert^2)$, second-order error $O(\\lVert x-a\\rVert^3)$: scalar function "
+    "of 3 variables",
     equation="eq-taylor-remainder",
 )
 def check_remainder_rates_function():
@@ -494,7 +506,8 @@ def check_remainder_rates_function():
     out = []
     for i, n in enumerate((1, 2)):
         out += rate_checks(
-            f"mean |f - T_{n}| over {DIRECTIONS} directions per radius vs r = |x - a|, r in [1e-3, 1e-1] (key 22)",
+            f"mean $\\lvert f - T_{n}\\rvert$ over {DIRECTIONS} directions per radius vs $r = \\lVert x - a\\rVert "
+            "\\in [10^{-3}, 10^{-1}]$ (key 22)",
             RADII,
             errs[i],
             n + 1.0,
@@ -535,8 +548,8 @@ def check_remainder_rates_network():
     out = []
     for i, n in enumerate((1, 2)):
         out += rate_checks(
-            f"network: mean |f - T_{n}| over {DIRECTIONS} directions per radius vs r = |theta - theta0|, r in [1e-2, 1] "
-            "(key 23)",
+            f"network: mean $\\lvert f - T_{n}\\rvert$ over {DIRECTIONS} directions per radius vs "
+            "$r = \\lVert \\theta - \\theta_0\\rVert \\in [10^{-2}, 1]$ (key 23)",
             NETWORK_RADII,
             errs[i],
             n + 1.0,
@@ -547,7 +560,7 @@ def check_remainder_rates_network():
         )
     return out + [
         check_close(
-            f"network: u^T H u (jax.hessian, P = {theta0.shape[0]}) vs nested jvp",
+            f"network: $u^\\top H u$ (jax.hessian, $P = {theta0.shape[0]}$) vs nested jvp",
             u @ H @ u,
             jax.jit(lambda v: taylor.nested_jvp(f, theta0, v, 2))(u),
             atol=rounding(),

@@ -87,7 +87,7 @@ def _gaussian_expectation(expr, zs):
 
 @claim(
     CHAPTER,
-    "The variance of a sample-covariance entry of N(0, K) samples is (K_ii K_jj + K_ij^2)/S",
+    "The variance of a sample-covariance entry of $\\mathcal{N}(0, K)$ samples is $(K_{ii} K_{jj} + K_{ij}^2)/S$",
     equation="eq-gp-cov-stderr",
 )
 def check_covariance_stderr_formula():
@@ -107,17 +107,17 @@ def check_covariance_stderr_formula():
     var_square = _gaussian_expectation(fi**4, (z1, z2)) - Kii**2
     return [
         check_symbolic(
-            "sympy: Var(f_i f_j) = K_ii K_jj + K_ij^2 (from moments of independent normals)",
+            "sympy: $\\operatorname{Var}(f_i f_j) = K_{ii} K_{jj} + K_{ij}^2$ (from moments of independent normals)",
             var_product,
             Kii * Kjj + Kij**2,
         ),
-        check_symbolic("sympy: the diagonal case Var(f_i^2) = 2 K_ii^2", var_square, 2 * Kii**2),
+        check_symbolic("sympy: the diagonal case $\\operatorname{Var}(f_i^2) = 2 K_{ii}^2$", var_square, 2 * Kii**2),
     ]
 
 
 @claim(
     CHAPTER,
-    "GP prior samples have covariance K_ij = k(x_i, x_j)",
+    "GP prior samples have covariance $K_{ij} = k(x_i, x_j)$",
     equation="eq-gp-prior",
     source_holds=True,
     where="Basics, Gaussian processes",
@@ -130,9 +130,11 @@ def check_prior_covariance():
     f = gp.sample_prior(jax.random.key(0), K, S)
     A = gp.psd_factor(K)
     return [
-        check_close("eigh factor: A A^T vs K (6 inputs, RBF, l = 1)", A @ A.T, K, atol=rounding(stages=1000)),
+        check_close(
+            "eigh factor: $A A^\\top$ vs $K$ (6 inputs, RBF, $\\ell = 1$)", A @ A.T, K, atol=rounding(stages=1000)
+        ),
         check_monte_carlo(
-            f"sample covariance of S = {S} prior draws vs K (6 x 6 entries)",
+            f"sample covariance of $S = {S}$ prior draws vs $K$ ($6 \\times 6$ entries)",
             gp.second_moment(f),
             K,
             gp.covariance_stderr(K, S),
@@ -142,7 +144,8 @@ def check_prior_covariance():
 
 @claim(
     CHAPTER,
-    "Inputs the kernel calls similar get close function values: E[(f(x) - f(x'))^2] = K(x,x) + K(x',x') - 2K(x,x')",
+    "Inputs the kernel calls similar get close function values: "
+    "$\\mathbb{E}[(f(x) - f(x'))^2] = K(x,x) + K(x',x') - 2K(x,x')$",
     equation="eq-gp-similar",
     source_holds=True,
     where="Basics, Gaussian processes",
@@ -159,13 +162,13 @@ def check_similar_inputs_close_outputs():
     # f(x') - f(x) ~ N(0, d) with d the expected value: Var((f(x') - f(x))^2) = 2 d^2.
     return [
         check_monte_carlo(
-            f"mean of (f(x') - f(0))^2 over S = {S} prior draws, x' = 0.1 ... 4",
+            f"mean of $(f(x') - f(0))^2$ over $S = {S}$ prior draws, $x' = 0.1, \\dots, 4$",
             np.mean(diff2, axis=0),
             expected,
             np.sqrt(2 / S) * expected,
         ),
         check_close(
-            "K(0,0) + K(x',x') - 2K(0,x') increases with |x'| (its differences are >= 0)",
+            "$K(0,0) + K(x',x') - 2K(0,x')$ increases with $\\lvert x'\\rvert$ (its differences are $\\ge 0$)",
             np.minimum(np.diff(expected), 0.0),
             np.zeros(4),
             atol=0.0,
@@ -201,7 +204,7 @@ def symbolic_conditional(n_obs: int):
 
 @claim(
     CHAPTER,
-    "Conditioning a joint Gaussian: p(f*, y) / p(y) is N(f*; K*^T K^-1 y, K** - K*^T K^-1 K*)",
+    "Conditioning a joint Gaussian: $p(f_*, y) / p(y)$ is $\\mathcal{N}(f_*; K_*^\\top K^{-1} y, K_{**} - K_*^\\top K^{-1} K_*)$",
     equation="eq-gp-posterior",
 )
 def check_posterior_symbolic():
@@ -218,14 +221,14 @@ def check_posterior_symbolic():
         quad_marginal = (y.T * k.inv() * y)[0]
         out.append(
             check_symbolic(
-                f"sympy, {n_obs} observed + 1 unknown: v^T Sigma^-1 v - y^T K^-1 y = (f - mu)^2 / s2",
+                f"sympy, {n_obs} observed + 1 unknown: $v^\\top \\Sigma^{{-1}} v - y^\\top K^{{-1}} y = (f - \\mu)^2 / s^2$",
                 quad_joint - quad_marginal,
                 (f - mu) ** 2 / s2,
             )
         )
         out.append(
             check_symbolic(
-                f"sympy, {n_obs} observed + 1 unknown: det Sigma = det K * s2 (Schur complement)",
+                f"sympy, {n_obs} observed + 1 unknown: $\\det \\Sigma = \\det K \\cdot s^2$ (Schur complement)",
                 Sigma.det(),
                 k.det() * s2,
             )
@@ -274,25 +277,25 @@ def check_posterior_matches_formula():
     Kinv = np.linalg.inv(np.asarray(Kt) + noise * np.eye(12))
     return [
         check_close(
-            "posterior mean vs sympy q^T K^-1 y, 16 random 2+1 cases",
+            "posterior mean vs sympy $q^\\top K^{-1} y$, 16 random $2+1$ cases",
             ours.mean[:, 0],
             ref[:, 0],
             atol=rounding(stages=1000),
         ),
         check_close(
-            "posterior variance vs sympy c - q^T K^-1 q, 16 random 2+1 cases",
+            "posterior variance vs sympy $c - q^\\top K^{-1} q$, 16 random $2+1$ cases",
             ours.cov[:, 0, 0],
             ref[:, 1],
             atol=rounding(stages=1000),
         ),
         check_close(
-            "posterior mean vs K*^T inv(K + s^2 I) y (numpy inverse), 12 train / 7 test, s^2 = 0.01",
+            "posterior mean vs $K_*^\\top (K + \\sigma^2 I)^{-1} y$ (numpy inverse), 12 train / 7 test, $\\sigma^2 = 0.01$",
             post.mean,
             np.asarray(Kc).T @ Kinv @ np.asarray(yy),
             atol=rounding(stages=1000),
         ),
         check_close(
-            "posterior cov vs K** - K*^T inv(K + s^2 I) K* (numpy inverse)",
+            "posterior cov vs $K_{**} - K_*^\\top (K + \\sigma^2 I)^{-1} K_*$ (numpy inverse)",
             post.cov,
             np.asarray(Ks) - np.asarray(Kc).T @ Kinv @ np.asarray(Kc),
             atol=rounding(stages=1000),
@@ -331,7 +334,7 @@ def regression_check(key, noise: float, num_samples: int, *, n: int = 3, m: int 
 
 @claim(
     CHAPTER,
-    "Regressing sampled unknowns on sampled observations recovers K*^T K^-1 and the posterior covariance",
+    "Regressing sampled unknowns on sampled observations recovers $K_*^\\top K^{-1}$ and the posterior covariance",
     equation="eq-gp-posterior",
 )
 def check_posterior_regression():
@@ -341,11 +344,16 @@ def check_posterior_regression():
         B_hat, B_se, B, R_hat, R_se, C = regression_check(jax.random.key(seed), noise, S)
         out.append(
             check_monte_carlo(
-                f"regression coefficients vs (K + {noise:g} I)^-1 K*, S = {S}, 3 observed / 2 unknown", B_hat, B, B_se
+                f"regression coefficients vs $(K + {noise:g} I)^{{-1}} K_*$, $S = {S}$, 3 observed / 2 unknown",
+                B_hat,
+                B,
+                B_se,
             )
         )
         out.append(
-            check_monte_carlo(f"residual covariance vs K** - K*^T (K + {noise:g} I)^-1 K*, S = {S}", R_hat, C, R_se)
+            check_monte_carlo(
+                f"residual covariance vs $K_{{**}} - K_*^\\top (K + {noise:g} I)^{{-1}} K_*$, $S = {S}$", R_hat, C, R_se
+            )
         )
     return out
 
@@ -371,25 +379,27 @@ def check_noise_free_interpolation():
     tol_cov = 10 * n**2 * eps * float(np.max(np.abs(Kn)))
     return [
         check_close(
-            f"posterior mean at the {n} training inputs vs y (noise 0, cond K = {cond:.0e})",
+            f"posterior mean at the {n} training inputs vs $y$ (noise 0, $\\mathrm{{cond}}\\, K$ = {cond:.0e})",
             post.mean,
             y,
             atol=tol_mean,
-            detail="tol = 10 n^2 eps max|K| max|K^-1 y| (backward stability of Cholesky)",
+            detail="tol $= 10 n^2 \\varepsilon \\max\\lvert K\\rvert \\max\\lvert K^{-1} y\\rvert$ (backward stability of Cholesky)",
         ),
         check_close(
             f"posterior covariance at the {n} training inputs vs 0",
             post.cov,
             np.zeros((n, n)),
             atol=tol_cov,
-            detail="tol = 10 n^2 eps max|K| (Cholesky backward error, then a triangular solve and a product)",
+            detail="tol $= 10 n^2 \\varepsilon \\max\\lvert K\\rvert$ (Cholesky backward error, then a triangular solve and a "
+            "product)",
         ),
     ]
 
 
 @claim(
     CHAPTER,
-    "With noise s^2 I the posterior mean does not interpolate: y - mean = s^2 (K + s^2 I)^-1 y",
+    "With noise $\\sigma^2 I$ the posterior mean does not interpolate: "
+    "$y - \\text{mean} = \\sigma^2 (K + \\sigma^2 I)^{-1} y$",
     equation="eq-gp-noisy",
 )
 def check_noisy_posterior():
@@ -401,7 +411,8 @@ def check_noisy_posterior():
     y = np.asarray(y)
     resid = noise * np.linalg.solve(np.asarray(K) + noise * np.eye(x.shape[0]), y)
     return check_close(
-        "y - posterior mean vs s^2 (K + s^2 I)^-1 y (numpy solve) at the 8 training inputs, s^2 = 0.1",
+        "$y$ minus the posterior mean vs $\\sigma^2 (K + \\sigma^2 I)^{-1} y$ (numpy solve) at the 8 training inputs, "
+        "$\\sigma^2 = 0.1$",
         y - np.asarray(post.mean),
         resid,
         atol=rounding(stages=1000),
@@ -433,13 +444,13 @@ def check_posterior_samples():
     d = np.diag(cov)
     return [
         check_monte_carlo(
-            f"mean of S = {S} posterior draws vs posterior mean ({len(xs)} test inputs)",
+            f"mean of $S = {S}$ posterior draws vs the posterior mean ({len(xs)} test inputs)",
             f.mean(axis=0),
             mean,
             np.sqrt(d / S),
         ),
         check_monte_carlo(
-            f"covariance of S = {S} posterior draws about the mean vs posterior cov",
+            f"covariance of $S = {S}$ posterior draws about the mean vs the posterior covariance",
             centred.T @ centred / S,
             cov,
             np.sqrt((np.outer(d, d) + cov**2) / S),
@@ -480,10 +491,16 @@ def check_prediction_is_mean():
     # The error of the mean is N(0, c), of a draw N(0, 2c): Var of a squared N(0, v) is 2 v^2.
     return [
         check_monte_carlo(
-            f"MSE of the posterior mean vs posterior variance, S = {S} data sets", mse_mean, c, np.sqrt(2 / S) * c
+            f"MSE of the posterior mean vs the posterior variance, $S = {S}$ data sets",
+            mse_mean,
+            c,
+            np.sqrt(2 / S) * c,
         ),
         check_monte_carlo(
-            f"MSE of one posterior draw vs 2 x posterior variance, S = {S}", mse_draw, 2 * c, np.sqrt(2 / S) * 2 * c
+            f"MSE of one posterior draw vs $2\\times$ the posterior variance, $S = {S}$",
+            mse_draw,
+            2 * c,
+            np.sqrt(2 / S) * 2 * c,
         ),
     ]
 
@@ -507,11 +524,11 @@ def check_log_marginal_likelihood():
         tol = 10 * float(np.linalg.cond(Ky)) * float(np.finfo(np.float64).eps) * max(1.0, abs(float(ref)))
         out.append(
             check_close(
-                f"log N(y; 0, K + {noise:g} I) vs scipy.stats.multivariate_normal.logpdf, 8 points",
+                f"$\\log \\mathcal{{N}}(y; 0, K + {noise:g} I)$ vs scipy.stats.multivariate_normal.logpdf, 8 points",
                 gp.log_marginal_likelihood(K, y, noise),
                 ref,
                 atol=tol,
-                detail="tol = 10 cond(K_y) eps max(1, |log p|)",
+                detail="tol $= 10\\, \\mathrm{cond}(K_y)\\, \\varepsilon \\max(1, \\lvert\\log p\\rvert)$",
             )
         )
     return out

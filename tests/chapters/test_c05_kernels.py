@@ -45,17 +45,69 @@ def test_compare_predictors_names_the_three_predictors():
     assert all(np.isfinite(v) and v >= 0 for v in errs.values())
 
 
-def test_rff_errors_small_study():
+def test_format_eig_ratio_tex():
+    assert (
+        ch.format_eig_ratio(1e-20, 1e-14, tex=True)
+        == "0 up to rounding ($\\lvert\\mathrm{ratio}\\rvert \\le n\\varepsilon$)"
+    )
+    assert ch.format_eig_ratio(0.25, 1e-14, tex=True) == ch.format_eig_ratio(0.25, 1e-14)
+
+
+def test_rff_errors_are_independent_draws_per_size():
     x = ch.random_inputs(jax.random.key(33), 5, 3)
-    seeds = 3
-    means, ses = ch.rff_errors(x, sizes=np.array([8, 64]), seeds=seeds)
-    assert means.shape == (2,) and ses.shape == (2,)
-    assert np.all(means > 0) and np.all(ses >= 0)
-    # With D = max(sizes) the estimate of each seed is phi phi^T of random_fourier_features itself.
+    sizes, seeds = np.array([8, 64]), 3
+    errs = ch.rff_errors(x, sizes=sizes, seeds=seeds)
+    assert errs.shape == (2, seeds) and np.all(errs > 0)
+    # Independently: entry [w, s] uses D features of its own key (keys split (sizes, seeds) from key 32): the
+    # first D of the d_max = 64 that random_fourier_features draws with that key, rescaled to D features.
     K = np.asarray(kernels.rbf(x, x, 1.0))
-    rms = []
-    for key in jax.random.split(jax.random.key(32), seeds):
-        F = np.asarray(kernels.random_fourier_features(key, x, 64, 1.0))
-        rms.append(np.sqrt(np.mean((F @ F.T - K) ** 2)))
-    assert means[1] == pytest.approx(np.mean(rms), rel=1e-10)
-    assert ses[1] == pytest.approx(np.std(rms, ddof=1) / np.sqrt(seeds), rel=1e-8)
+    keys = jax.random.split(jax.random.key(32), (len(sizes), seeds))
+    for w, D in enumerate(sizes):
+        for s in range(seeds):
+            F = np.asarray(kernels.random_fourier_features(keys[w, s], x, 64, 1.0))[:, :D] * np.sqrt(64 / D)
+            assert errs[w, s] == pytest.approx(np.sqrt(np.mean((F @ F.T - K) ** 2)), rel=1e-10)
+    # Another key, other draws.
+    assert not np.any(ch.rff_errors(x, sizes=sizes, seeds=seeds, key=jax.random.key(1)) == errs)
+
+
+def test_rff_mean_squared_error_is_the_per_feature_variance_over_d():
+    # Each feature contributes z = 2 cos(w.x + b) cos(w.x' + b) = cos(w.(x - x')) + cos(w.(x + x') + 2b), whose
+    # variance is 1 + K(2(x - x'))/2 - K(x - x')^2 (RBF, l = 1): the mean squared error of the D-feature
+    # average is its mean over the Gram matrix divided by D, exactly. 5 standard errors over 400 draws.
+    x = ch.random_inputs(jax.random.key(3), 4, 2)
+    sizes, seeds = np.array([4, 32]), 400
+    sq = ch.rff_errors(x, sizes=sizes, seeds=seeds) ** 2  # (2, seeds)
+    K = np.asarray(kernels.rbf(x, x, 1.0))
+    K2 = np.asarray(kernels.rbf(2 * x, 2 * x, 1.0))  # K(2(x - x'))
+    expected = np.mean(1 + K2 / 2 - K**2) / sizes
+    se = sq.std(axis=1, ddof=1) / np.sqrt(seeds)
+    assert np.all(np.abs(sq.mean(axis=1) - expected) < 5 * se)
+
+
+def test_rff_errors_rejects_bad_input():
+    x = ch.random_inputs(jax.random.key(33), 5, 3)
+    with pytest.raises(ValueError, match="sizes"):
+        ch.rff_errors(x, sizes=np.array([0, 8]))
+    with pytest.raises(ValueError, match="seeds"):
+        ch.rff_errors(x, seeds=1)
+
+
+def test_ridge_residual_rounding_bounds_the_computed_residual():
+    # The chapter's interpolation problem at the smallest ridge of the rate check: the residual of the float64
+    # solve against the exact residual of the same K and y (mpmath, 50 digits) is within the bound, and the
+    # bound is far below the residual (the rate check's premise).
+    import mpmath as mp
+
+    data = ch.regression_data()
+    K = kernels.rbf(data.x_train, data.x_train, ch.INTERPOLATION_LENGTHSCALE)
+    y = data.y_train
+    lam = float(ch.RIDGE_LAMBDAS[0])
+    alpha = kernels.kernel_ridge_fit(K, y, lam)
+    computed = np.asarray(K @ alpha - y)
+    with mp.workdps(50):
+        Km, ym = mp.matrix(np.asarray(K).tolist()), mp.matrix(np.asarray(y).tolist())
+        am = mp.lu_solve(Km + lam * mp.eye(len(y)), ym)
+        exact = np.array([float(v) for v in (Km * am - ym)])
+    bound = ch.ridge_residual_rounding(K, y, lam, alpha)
+    assert np.max(np.abs(computed - exact)) <= bound
+    assert bound < 1e-3 * np.max(np.abs(exact))
