@@ -81,6 +81,7 @@ __all__ = [
     "kernels_by_depth",
     "limits_study",
     "pd_study",
+    "residual_along_eigenvectors",
     "red_term",
     "source_chain_rule_entries",
     "source_entrywise_ntk",
@@ -1064,6 +1065,25 @@ def flow_residual(k: jax.Array, r0: jax.Array, t: float) -> jax.Array:
 def _flow_residual(k, r0, t):
     # one compilation per size (expm run op by op compiles each of its many operations)
     return jax.scipy.linalg.expm(-t * k / k.shape[0]) @ r0
+
+
+def residual_along_eigenvectors(activation: Any, beta: float, *, num_times: int = 41) -> dict:
+    """The infinite-width flow's residual on :func:`circle_inputs`, from ``r(0) = -y`` (:func:`circle_labels`),
+    resolved along the two harmonics of ``y``, each an eigenvector of the depth-3 ``K∞``: the components
+    ``⟨r(t), u_j⟩`` of :func:`flow_residual` (a matrix exponential, no eigendecomposition), ``u_1 ∝ sin φ`` and
+    ``u_2 ∝ cos 2φ``, beside the eigenvalues ``λ_j = u_jᵀ K∞ u_j`` that predict ``⟨r(0), u_j⟩ e^{-λ_j t/N}``.
+    Times ``0 .. 8N/λ_1`` (``num_times`` of them). Returns ``times (T,)``, ``components (T, 2)``,
+    ``eigenvalues (2,)``, ``initial (2,)`` and ``N``."""
+    k, y, _ = _circle_case(activation, beta)
+    n = k.shape[0]
+    phi = 2 * np.pi * np.arange(n) / n
+    u = np.stack([np.sin(phi), np.cos(2 * phi)], axis=1)
+    u /= np.linalg.norm(u, axis=0)
+    kn = np.asarray(k)
+    lam = np.einsum("ij,ik,kj->j", u, kn, u)
+    times = np.linspace(0.0, 8.0 * n / lam[0], num_times)
+    r = np.stack([np.asarray(flow_residual(k, -y, float(t))) for t in times])
+    return dict(times=times, components=r @ u, eigenvalues=lam, initial=-np.asarray(y) @ u, N=n)
 
 
 def _circle_case(activation, beta, depth=3):

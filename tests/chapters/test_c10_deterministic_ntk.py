@@ -111,3 +111,13 @@ def test_angle_kernels_match_the_library_network_by_network(activation):
         np.testing.assert_allclose(k[i], want, rtol=0, atol=1e-13)
         a = mlp.forward(q, x, activation=activation, beta=0.3).post[-1]
         np.testing.assert_allclose(s_hat[i], a @ a[0] / a.shape[-1] + 0.09, rtol=0, atol=1e-13)
+
+
+def test_residual_along_eigenvectors_decays_at_each_eigenvalue():
+    # the matrix exponential's components against the eigen-prediction, which the figure draws beside them
+    for act, beta in (("relu", 0.1), ("erf", 0.0)):
+        d = ch.residual_along_eigenvectors(act, beta, num_times=9)
+        predicted = d["initial"] * np.exp(-np.outer(d["times"], d["eigenvalues"]) / d["N"])
+        np.testing.assert_allclose(d["components"], predicted, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(d["components"][0], d["initial"], rtol=0, atol=1e-13)
+    assert abs(d["eigenvalues"][1]) < 1e-12  # erf without a bias: cos 2φ is in the null space
