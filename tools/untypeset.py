@@ -12,7 +12,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ntkbook.claims.ledger import stored_results  # noqa: E402
+from ntkbook.claims.ledger import untypeset_texts  # noqa: E402
 from ntkbook.claims.mathtext import untypeset_math  # noqa: E402
 
 # Markdown that is not prose: code spans and fences, MyST roles and directives, labels, HTML comments, links' targets.
@@ -35,20 +35,9 @@ def notebook_findings(path: pathlib.Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     import ntkbook.chapters  # noqa: F401  (registers the claims)
-    from ntkbook.claims import registry
 
     paths = [pathlib.Path(a) for a in argv] or sorted((ROOT / "book").glob("[0-9][0-9]-*.ipynb"))
-    chapters = {p.stem for p in paths}
-    found = []
-    for cid, c in sorted(registry().items()):
-        if c.chapter in chapters:
-            found += [f"{cid} (claim title): {m}" for m in untypeset_math(c.title)]
-    for cid, checks in sorted(stored_results().items()):
-        if cid.split("/")[0] not in chapters:
-            continue
-        for f in checks:
-            for key in ("what", "detail"):
-                found += [f"{cid} (check {key}): {m}" for m in untypeset_math(f.get(key, ""))]
+    found = untypeset_texts({p.stem for p in paths})
     for p in paths:
         found += notebook_findings(p)
     print("\n".join(found))

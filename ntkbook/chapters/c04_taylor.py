@@ -502,13 +502,23 @@ def function_errors(num_directions: int = DIRECTIONS) -> np.ndarray:
     equation="eq-taylor-remainder",
 )
 def check_remainder_rates_function():
-    errs = function_errors()
+    return _remainder_rate_checks(
+        "mean $\\lvert f - T_{n}\\rvert$ over {d} directions per radius vs $r = \\lVert x - a\\rVert "
+        "\\in [10^{{-3}}, 10^{{-1}}]$ (key 22)",
+        RADII,
+        function_errors(),
+    )
+
+
+def _remainder_rate_checks(what: str, radii: np.ndarray, errs: np.ndarray) -> list:
+    """The rate checks of the first- and second-order remainders ``errs (2, R, D)``: ``|f - T_n| ∝ r^(n+1)``,
+    the next Taylor term (relative size ``∝ r``) fitted beside it, ``r^n`` (one order less) rejected. ``what``
+    is formatted with the order ``n`` and the number of directions ``d``."""
     out = []
     for i, n in enumerate((1, 2)):
         out += rate_checks(
-            f"mean $\\lvert f - T_{n}\\rvert$ over {DIRECTIONS} directions per radius vs $r = \\lVert x - a\\rVert "
-            "\\in [10^{-3}, 10^{-1}]$ (key 22)",
-            RADII,
+            what.format(n=n, d=DIRECTIONS),
+            radii,
             errs[i],
             n + 1.0,
             next_order=1.0,
@@ -545,19 +555,12 @@ def check_remainder_rates_network():
     # The second-order term via the explicit Hessian (P x P) agrees with the forward-over-forward jvp.
     u = unit_direction(jax.random.key(24), theta0.shape[0])
     H = jax.jit(jax.hessian(f))(theta0)
-    out = []
-    for i, n in enumerate((1, 2)):
-        out += rate_checks(
-            f"network: mean $\\lvert f - T_{n}\\rvert$ over {DIRECTIONS} directions per radius vs "
-            "$r = \\lVert \\theta - \\theta_0\\rVert \\in [10^{-2}, 1]$ (key 23)",
-            NETWORK_RADII,
-            errs[i],
-            n + 1.0,
-            next_order=1.0,
-            alternative=float(n),
-            y_noise=REMAINDER_NOISE,
-            variable="r",
-        )
+    out = _remainder_rate_checks(
+        "network: mean $\\lvert f - T_{n}\\rvert$ over {d} directions per radius vs "
+        "$r = \\lVert \\theta - \\theta_0\\rVert \\in [10^{{-2}}, 1]$ (key 23)",
+        NETWORK_RADII,
+        errs,
+    )
     return out + [
         check_close(
             f"network: $u^\\top H u$ (jax.hessian, $P = {theta0.shape[0]}$) vs nested jvp",

@@ -1082,7 +1082,7 @@ def residual_along_eigenvectors(activation: Any, beta: float, *, num_times: int 
     kn = np.asarray(k)
     lam = np.einsum("ij,ik,kj->j", u, kn, u)
     times = np.linspace(0.0, 8.0 * n / lam[0], num_times)
-    r = np.stack([np.asarray(flow_residual(k, -y, float(t))) for t in times])
+    r = np.asarray(jax.vmap(_flow_residual, in_axes=(None, None, 0))(k, -y, jnp.asarray(times)))
     return dict(times=times, components=r @ u, eigenvalues=lam, initial=-np.asarray(y) @ u, N=n)
 
 
@@ -1169,6 +1169,21 @@ def check_convergence_needs_pd():
             atol=math.exp(-_DECAY) + rounding(stages=n),
         )
     )
+    for act, beta, kind in (("relu", 0.1, "PD"), ("erf", 0.0, "singular")):
+        # the figure's statement: each eigen-component of r(t) (by the matrix exponential) on its own exponential
+        # (by its Rayleigh quotient); expm's error grows like eps * |tK/N| = 8 eps lambda_max/lambda_1 at the end
+        d = residual_along_eigenvectors(act, beta)
+        predicted = d["initial"] * np.exp(-np.outer(d["times"], d["eigenvalues"]) / d["N"])
+        stretch = 8.0 * float(np.linalg.eigvalsh(np.asarray(_circle_case(act, beta)[0]))[-1] / d["eigenvalues"][0])
+        out.append(
+            check_close(
+                f"{act}, $\\beta = {beta:g}$ ({kind}): $\\langle r(t), u_j\\rangle$ along $u_1 \\propto \\sin\\varphi$, "
+                "$u_2 \\propto \\cos 2\\varphi$ at 41 times vs $\\langle r(0), u_j\\rangle e^{-\\lambda_j t/N}$",
+                d["components"],
+                predicted,
+                atol=rounding(float(np.abs(d["initial"]).max()) * stretch, stages=n),
+            )
+        )
     for act, beta in (("erf", 0.0), ("identity", 0.1)):
         k, y, lam1 = _circle_case(act, beta)
         tt = _DECAY * n / lam1

@@ -36,7 +36,9 @@ class Claim:
         if it checks the source as written and the source is wrong (the check must fail),
         ``None`` for claims the book adds or derives itself.
       where: where the statement is in the source (section, equation) -- for source claims.
-      source_says, truth: for an erratum, what the source says and what is true.
+      source_says, truth: for an erratum, what the source says, in brief and in plain text, and what is true.
+        Neither is shown to the reader: the book quotes the source verbatim from
+        :mod:`ntkbook.claims.source_map` (its ``quote``), which also holds what is true as the reader reads it.
       fn: the check function.
     """
 

@@ -108,6 +108,24 @@ def stored_results(book: pathlib.Path = BOOK) -> dict[str, list[dict[str, str]]]
     return out
 
 
+def untypeset_texts(chapters: set[str] | None = None, book: pathlib.Path = BOOK) -> list[str]:
+    """Math written as plain text (:func:`ntkbook.claims.mathtext.untypeset_math`) in the claim titles of the
+    registry and the check texts and details stored in the chapters (``chapters``: their names, default all):
+    ``["<claim id> <where>: <pattern>: ...context..."]``."""
+    from .mathtext import untypeset_math
+
+    found = []
+    for cid, c in sorted(registry().items()):
+        if chapters is None or c.chapter in chapters:
+            found += [f"{cid} (claim title): {m}" for m in untypeset_math(c.title)]
+    for cid, checks in sorted(stored_results(book).items()):
+        if chapters is None or cid.split("/")[0] in chapters:
+            for f in checks:
+                for key in ("what", "detail"):
+                    found += [f"{cid} (check {key}): {m}" for m in untypeset_math(f.get(key, ""))]
+    return found
+
+
 def stale(book: pathlib.Path = BOOK) -> list[str]:
     """What makes the stored results disagree with the registry or with the stored text (empty: none)."""
     problems = []
