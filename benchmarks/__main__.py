@@ -489,13 +489,16 @@ taken while other work shares the cores are inflated. The reference points are m
 copy bandwidth of the machine and the rate of a large BLAS matrix product.
 
 The fast analytic path (`ntkbook._fast.kernels`, which `infinite_width_kernels` takes for identity, ReLU
-and erf) computes the whole depth-L recursion as one fused elementwise pass per tile of rows of the Gram
-matrix $x x^\\top$: a polynomial arccos that XLA vectorises (evaluated by Estrin's scheme, a short dependency
+and erf) computes the whole depth-L recursion as one fused elementwise pass per tile of the Gram matrix
+$x x^\\top$: a polynomial arccos that XLA vectorises (evaluated by Estrin's scheme, a short dependency
 chain), no divisions in the pass, the diagonal $\\Sigma(x, x)$ by its own vector recursion. The tiles run in a
 software-pipelined loop -- each iteration writes the previous tile's $\\Sigma + iK$ into $\\Sigma$ and $K$ and computes the
 next tile's as one fusion with a single root -- so the program is the same, and as fast, called directly or
-inside the caller's `jax.jit` (rows `library` and `library-jit`). With x2 = x1 the opt-in `symmetric`
-path computes the upper blocks only and mirrors them. Matrices larger than memory are computed in tiles by
+inside the caller's `jax.jit` (rows `library` and `library-jit`). With x2 = None (a batch with itself) the tiles
+are the blocks on and above the diagonal, each written at its place and mirrored (row `fast-symmetric`, the
+default: half the Gram products and half the transcendental work, the result symmetric to the last bit);
+row `fast` is the same pass over tiles of rows, every entry computed (`symmetric=False`, and the path for
+x2 given). Matrices larger than memory are computed in tiles by
 `ntkbook.tiling.tiled`, sharded over devices when JAX sees several.
 
 All timings are taken as a plain script gets them: without `GLIBC_TUNABLES` (the suite drops it when the

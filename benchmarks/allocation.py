@@ -55,7 +55,7 @@ def bandwidths(size_mb: int = 256) -> dict:
 
 def target_case(n: int = 4096, n0: int = 784, depth: int = 4, repeats: int = 5) -> dict:
     """The target case of the analytic kernels in this process: median times of the Gram matrix and of
-    ``ntkbook._fast.kernels`` (``symmetric`` off and on), page faults per call, and the copy bandwidths."""
+    ``ntkbook._fast.kernels`` (row tiles, ``symmetric=False``; mirrored blocks, the default), page faults per call, and the copy bandwidths."""
     import jax
     import jax.numpy as jnp
 

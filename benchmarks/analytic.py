@@ -11,13 +11,14 @@ measured copy bandwidth. Byte counts (the least traffic each algorithm needs, it
   library (:func:`ntkbook.infinite_ntk.infinite_width_kernels`, whatever path it takes, called directly;
   ``library-jit``: the same inside the caller's ``jax.jit``) -- every layer reads and writes ``Σ`` and
   ``K``: ``4 N² w`` per layer;
-* fast (:func:`ntkbook._fast.kernels`) -- ``Σ`` and ``K`` are filled with zeros (``2 N² w``), then each row
-  tile's Gram rows and fused pass stay in cache and its ``Σ + iK`` is written into them (``2 N² w``):
-  ``4 N² w`` whatever the depth; fast-symmetric -- the upper blocks' pass writes ``Σ + iK`` (``2 N² w``),
-  the mirror reads it and writes ``Σ`` and ``K`` (``4 N² w``): ``6 N² w``.
+* fast (:func:`ntkbook._fast.kernels` with ``symmetric=False``) -- ``Σ`` and ``K`` are filled with zeros
+  (``2 N² w``), then each row tile's Gram rows and fused pass stay in cache and its ``Σ + iK`` is written
+  into them (``2 N² w``): ``4 N² w`` whatever the depth; fast-symmetric (the default for ``x2 = None``) --
+  the same zero fill, then each upper block's ``Σ + iK`` written at its place and mirrored (``2 N² w``):
+  ``4 N² w`` too, with half the Gram products and half the transcendental work.
 
-For a closed form, ``library`` and ``library-jit`` run the same program (the row tiles of ``fast``); the
-rows show that calling it inside ``jit`` costs nothing.
+For a closed form, ``library`` and ``library-jit`` run the same program (the mirrored blocks of
+``fast-symmetric``); the rows show that calling it inside ``jit`` costs nothing.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def run(grid: list[dict], *, copy_bw: float, matmul: dict, repeats: int = 5, log
             if not _fast.supports(act)
             else [("straightforward", None), ("library", None), ("library-jit", None), ("fast", False)]
         )
-        if _fast.supports(act) and n >= 4 * _fast.DEFAULT_BLOCK:
+        if _fast.supports(act):
             impls.append(("fast", True))
         outs = {}
         for impl, sym in impls:
@@ -118,7 +119,7 @@ def run(grid: list[dict], *, copy_bw: float, matmul: dict, repeats: int = 5, log
             name = impl if sym is None else ("fast-symmetric" if sym else "fast")
             layers = depth - 1
             w = dtype.itemsize
-            nbytes = {False: 4 * n * n * w, True: 6 * n * n * w}[sym] if impl == "fast" else 4 * n * n * w * layers
+            nbytes = 4 * n * n * w if impl == "fast" else 4 * n * n * w * layers
             rest = max(t["median"] - tg["median"], 1e-9)
             row = dict(
                 case=f"{act} {dt} n0={n0} L={depth}",

@@ -31,14 +31,18 @@ unchanged accuracy:
    one complex array. Splitting it into ``(Σ, K)`` in the same program lets XLA fold
    ``real(complex(Σ, K))`` back into two roots -- every square root and ``arccos`` then written out per
    layer, 8 extra arrays at depth 4, the pass ~2x slower (an ``optimization_barrier`` does not stop it: XLA
-   removes barriers before it simplifies). So the pass runs over **tiles of rows** in a software-pipelined
-   loop (:func:`kernels_unchecked`): iteration ``i`` writes tile ``i - 1``'s ``Σ + iK`` -- a loop carry, across
-   which nothing is folded -- into ``Σ`` and ``K`` in place and computes tile ``i`` (its rows of the Gram
+   removes barriers before it simplifies). So the pass runs over **tiles** in a software-pipelined loop
+   (:func:`kernels_unchecked`): iteration ``i`` writes tile ``i - 1``'s ``Σ + iK`` -- a loop carry, across
+   which nothing is folded -- into ``Σ`` and ``K`` in place and computes tile ``i`` (its block of the Gram
    matrix, then the recursion) as one single-root fusion. One program, the same whether called directly
    or inlined in the caller's ``jax.jit`` (``tests/test_fast.py`` checks the fusions in XLA's output); the
-   Gram rows and the complex tile stay in cache, so the only ``N1 x N2`` arrays written are ``Σ`` and ``K``
-   (measured at N = 2048 and 4096, ReLU, depth 4, on a busy 2-core Xeon: 0.6-0.8x the time of the former
-   two-program pass called directly, 0.4-0.55x of it inside ``jit``).
+   Gram block and the complex tile stay in cache, so the only ``N1 x N2`` arrays written are ``Σ`` and ``K``.
+   With ``x2`` given the tiles are rows (:func:`_tiled`); with ``x2 = None`` they are the square blocks on
+   and above the diagonal, each written at its place and transposed at its mirror image (:func:`_mirrored`):
+   half the Gram products and half the transcendental work, and a result symmetric to the last bit.
+   Measured (``make bench-peer``, N = 4096, n_0 = 784, ReLU, depth 4, quiet 2-core Xeon, no
+   ``GLIBC_TUNABLES``): 2.2-2.4 ns per entry per layer beyond the Gram matrix, directly and inside ``jit``,
+   against 5-7 for the row tiles.
 3. **The diagonal apart.** ``Σ(x, x)`` follows its own vector recursion (ReLU:
    ``Σ^(l+1)(x, x) = Σ^(l)(x, x)/2 + β²``), which normalises the correlations; a correlation within
    ``SNAP_ULPS`` rounding units of ``±1`` (the diagonal, repeated inputs) is snapped to ``±1`` and takes
@@ -46,10 +50,10 @@ unchanged accuracy:
    Equal inputs therefore give bit-equal rows. ``π - θ`` is computed as ``arccos(-c)``, accurate also
    where ``θ -> π``.
 
-With ``x2 = None`` the matrices are symmetric; ``kernels(..., symmetric=True)`` computes only the blocks
-on and above the diagonal and mirrors them in a second program that splits the complex result (so it is
-fast called directly only). It halves the transcendental work but the gather of mirrored blocks costs
-about as much again on this CPU (measured in ``make bench``), so it is off by default.
+Mirroring needs the layer maps symmetric in ``(x, x')`` to the last bit, and they are written so (the
+correlation multiplies ``cov`` by the product of the reciprocal norms; erf's determinant takes the min and
+max of its two terms): the mirrored result equals the unmirrored one wherever the Gram matrix is
+symmetric bit for bit (``tests/test_tiling.py``, ``tests/test_fast.py``).
 
 Entry points for the owners of :mod:`ntkbook.nngp` and :mod:`ntkbook.infinite_ntk`: :func:`supports`
 (which activations have a fast path), :func:`kernels` (same arguments and results as
@@ -77,11 +81,13 @@ from .validate import input_pair, positive_float, positive_int
 __all__ = [
     "ACOS_ULP_BOUND",
     "ASIN_ULP_BOUND",
+    "DEFAULT_BLOCK",
     "FAST_ACTIVATIONS",
     "SNAP_ULPS",
     "TILE_ENTRIES",
     "acos",
     "asin",
+    "block_side",
     "closed_form",
     "closed_kernels",
     "correlation",
@@ -266,7 +272,7 @@ def _unsnapped_correlation(cov, v1, v2):
     depth (measured: ``infinite_width_kernels`` of a 4 x 3 input at depth 50 took 7 minutes instead of 5 s)."""
     _, r1 = _recip_sqrt(v1)
     _, r2 = _recip_sqrt(v2)
-    c = cov * r1[..., :, None] * r2[..., None, :]
+    c = cov * _outer(r1, r2)  # the product of the reciprocals first: c is then symmetric in (x, x') to the last bit
     return c, jnp.abs(c) >= 1 - SNAP_ULPS * jnp.finfo(c.dtype).eps
 
 
@@ -313,11 +319,13 @@ def _erf(cov, v1, v2):
     sigma = (2 / math.pi) * asin(jnp.clip(2 * cov * rr, -1.0, 1.0))
     # det(I + 2Λ)/(a1 a2) without the cancellation of a1 a2 - 4 cov² (which loses everything, or
     # overflows, at large norms): with i = 1/a, h = v/a (so 4 h1 h2 = (1 - i1)(1 - i2)) and c the
-    # (snapped) correlation, det/(a1 a2) = i1 + (1 - i1) i2 + 4 h1 h2 (1 - c)(1 + c)
+    # (snapped) correlation, det/(a1 a2) = i1 + (1 - i1) i2 + 4 h1 h2 (1 - c)(1 + c) -- every term
+    # positive; written with min/max of (i1, i2) and the product h1 h2 first, so that it is symmetric in
+    # (x, x') to the last bit (the mirrored pass of kernels then equals the unmirrored one)
     c, _ = correlation(cov, v1, v2)
     i1, i2 = (1 / a1)[..., :, None], (1 / a2)[..., None, :]
-    h1, h2 = (v1 / a1)[..., :, None], (v2 / a2)[..., None, :]
-    q = i1 + (1 - i1) * i2 + 4 * (h1 * (1 - c)) * ((1 + c) * h2)
+    lo, hi = jnp.minimum(i1, i2), jnp.maximum(i1, i2)
+    q = lo + (1 - lo) * hi + 4 * _outer(v1 / a1, v2 / a2) * ((1 - c) * (1 + c))
     return sigma, (4 / math.pi) * rr * jax.lax.rsqrt(q), _erf_variance(v1), _erf_variance(v2)
 
 
@@ -430,11 +438,17 @@ def first_layer(x1: jax.Array, x2: jax.Array | None, beta: Any) -> tuple[jax.Arr
       ``(cov (N1, N2), v1 (N1,), v2 (N2,), b2)``.
     """
     b2 = _bias_variance(beta, x1.dtype)
-    n0 = x1.shape[1]
     v1 = _variances(x1, b2)
     if x2 is None:
-        return x1 @ x1.T / n0 + b2, v1, v1, b2
-    return x1 @ x2.T / n0 + b2, v1, _variances(x2, b2), b2
+        return _covariance(x1, x1, b2), v1, v1, b2
+    return _covariance(x1, x2, b2), v1, _variances(x2, b2), b2
+
+
+def _covariance(x1: jax.Array, x2: jax.Array, b2: jax.Array) -> jax.Array:
+    """``Σ^(1)(x, x') = x·x'/n_0 + β²`` for the rows of ``x1 (N1, n_0)`` against those of ``x2 (N2, n_0)``:
+    shape ``(N1, N2)``. With :func:`_variances` (its diagonal) the library's only copy of the first layer:
+    :func:`first_layer` calls both, the tiled passes call this per tile with the variances computed once."""
+    return x1 @ x2.T / x1.shape[1] + b2
 
 
 def closed_kernels(
@@ -478,16 +492,24 @@ def _tiled(x1, x2, beta, *, depth, activation, rows):
     n1 = x1.shape[0]
     xb = x1 if x2 is None else x2
     layer = closed_form(activation)
+    # the diagonals once, outside the loop (per tile, the padded tree sum of every column's norm cost
+    # a fifth of the pass at N = 2048): the norms are summed in a shape-independent order, so a slice
+    # of them is what the tile's own rows would give
+    b2 = _bias_variance(beta, x1.dtype)
+    v1 = _variances(x1, b2)
+    v2 = v1 if x2 is None else _variances(x2, b2)
 
     def start(i):
         return jnp.clip(i * rows, 0, n1 - rows)
 
     def tile(i):
-        # the first layer of this tile's rows against every column: the norms are summed in a
-        # shape-independent order and the Gram entries equal those of the whole product, so tiles
-        # give the untiled values bit for bit
-        cov, v1, v2, b2 = first_layer(jax.lax.dynamic_slice_in_dim(x1, start(i), rows), xb, beta)
-        return jax.lax.complex(*recursion(cov, v1, v2, b2, depth=depth, layer=layer))
+        # this tile's rows against every column: the Gram entries equal those of the whole product, so
+        # tiles give the untiled values bit for bit
+        at = start(i)
+        cov = _covariance(jax.lax.dynamic_slice_in_dim(x1, at, rows), xb, b2)
+        return jax.lax.complex(
+            *recursion(cov, jax.lax.dynamic_slice_in_dim(v1, at, rows), v2, b2, depth=depth, layer=layer)
+        )
 
     def put(out, z, i):
         at = start(i)
@@ -506,46 +528,73 @@ def _tiled(x1, x2, beta, *, depth, activation, rows):
     return put(out, z, trips - 1)
 
 
-def _pairs(nb):
-    return np.array([(i, j) for i in range(nb) for j in range(i, nb)], dtype=np.int32).T
+DEFAULT_BLOCK = 384  # largest block side of the mirrored pass: 2.25 MiB as complex128 (256-512 alike at N = 4096)
+
+
+def block_side(n: int, block: int) -> int:
+    """The block side :func:`kernels_unchecked` mirrors with for ``n`` inputs and a largest side ``block``:
+    the ``ceil(n / block)`` blocks made as equal as possible (a multiple of 8, so that rows stay aligned to
+    the vector width: at least 8), at most ``n`` -- the last block then overlaps the one before by less than 8 rows,
+    instead of by up to ``block - 1`` (at N = 512 and a side of 384 the overlap made 1.7x the work)."""
+    side = -(-n // -(-n // block))  # ceil(n / nb), nb = ceil(n / block)
+    return min(n, -(-side // 8) * 8)
+
+
+def _upper_pairs(nb: int) -> np.ndarray:
+    """The block pairs ``(i, j)``, ``i <= j < nb``, row by row, as an ``(2, max(2, P))`` int32 array,
+    ``P = nb (nb + 1)/2`` (a single pair is listed twice: the loop needs two trips, see :func:`tile_rows`)."""
+    pairs = [(i, j) for i in range(nb) for j in range(i, nb)]
+    pairs += pairs[-1:] * (2 - len(pairs))
+    return np.array(pairs, dtype=np.int32).T
 
 
 @functools.partial(jax.jit, static_argnames=("depth", "activation", "block"))
-def _packed_symmetric(x, beta, *, depth, activation, block):
-    """``Σ + iK`` for ``x2 = x1`` on the ``nb (nb + 1)/2`` blocks ``(i <= j)`` of ``block x block`` only
-    (``N = nb block``): shape ``(P, block, block)``."""
-    n, n0 = x.shape
-    nb = n // block
-    ii, jj = _pairs(nb)
+def _mirrored(x, beta, *, depth, activation, block):
+    """``(Σ, K)`` for ``x2 = x1`` from the blocks on and above the diagonal only: the same software-pipelined
+    loop as :func:`_tiled`, over the ``block x block`` pairs ``(i, j)``, ``i <= j``. Iteration ``p`` writes
+    the ``Σ + iK`` of pair ``p - 1`` at ``(i, j)`` and its transpose at ``(j, i)``, in place, and computes
+    pair ``p`` (its block of the Gram matrix, then the recursion) as one single-root fusion. A diagonal
+    block is first made symmetric (its lower triangle the transpose of its upper one), so the result is
+    symmetric to the last bit. The last block starts at ``n - block`` (overlapping the one before); the last
+    pair to cover an entry covers its mirror image too and writes the same value to both."""
+    n = x.shape[0]
+    ii, jj = (jnp.asarray(a) for a in _upper_pairs(-(-n // block)))
+    layer = closed_form(activation)
     b2 = _bias_variance(beta, x.dtype)
-    xb = x.reshape(nb, block, n0)
-    cov = jnp.einsum("pak,pbk->pab", xb[ii], xb[jj]) / n0 + b2
-    vb = _variances(x, b2).reshape(nb, block)
-    sigma, k = recursion(cov, vb[ii], vb[jj], b2, depth=depth, layer=closed_form(activation))
-    return jax.lax.complex(sigma, k)
+    v = _variances(x, b2)  # the diagonal once, outside the loop (as in _tiled)
+    below = jax.lax.broadcasted_iota(jnp.int32, (block, block), 0) > jax.lax.broadcasted_iota(
+        jnp.int32, (block, block), 1
+    )
 
+    def starts(p):
+        return tuple(jnp.clip(k[p] * block, 0, n - block) for k in (ii, jj))
 
-@functools.partial(jax.jit, static_argnames=("nb",))
-def _split_symmetric(z, *, nb):
-    """``(Σ, K)`` of shape ``(N, N)`` from the upper blocks ``(P, B, B)``: block ``(i, j)`` for ``i <= j``,
-    its transpose for ``i > j`` (and the upper triangle of the diagonal blocks mirrored, so the result is
-    exactly symmetric) -- one gather, fused with the split of the complex array."""
-    ii, jj = _pairs(nb)
-    index = np.zeros((nb, nb), np.int32)
-    index[ii, jj] = np.arange(len(ii))
-    index[jj, ii] = np.arange(len(ii))
-    b = z.shape[-1]
-    lower = np.tril(np.ones((nb, nb), bool), -1)[:, :, None, None]
-    on = np.eye(nb, dtype=bool)[:, :, None, None]
-    below = jax.lax.broadcasted_iota(jnp.int32, (b, b), 0) > jax.lax.broadcasted_iota(jnp.int32, (b, b), 1)
-    full = z[index]  # (nb, nb, B, B)
-    # blocks below the diagonal, and the lower triangle of diagonal blocks, are mirrored: exactly symmetric
-    full = jnp.where(lower | (on & below[None, None]), jnp.swapaxes(full, -1, -2), full)
-    full = jnp.transpose(full, (0, 2, 1, 3)).reshape(nb * b, nb * b)
-    return jnp.real(full), jnp.imag(full)
+    def tile(p):
+        # the first layer of this block: its rows against its columns (the Gram entries equal those of the
+        # whole product) and the slices of the diagonal
+        (a, b) = starts(p)
+        cov = _covariance(*(jax.lax.dynamic_slice_in_dim(x, s, block) for s in (a, b)), b2)
+        va, vb = (jax.lax.dynamic_slice_in_dim(v, s, block) for s in (a, b))
+        return jax.lax.complex(*recursion(cov, va, vb, b2, depth=depth, layer=layer))
 
+    def put(out, z, p):
+        a, b = starts(p)
+        z = jnp.where((ii[p] == jj[p]) & below, z.T, z)
+        res = []
+        for o, part in zip(out, (z.real, z.imag)):
+            o = jax.lax.dynamic_update_slice(o, part.T, (b, a))
+            res.append(jax.lax.dynamic_update_slice(o, part, (a, b)))
+        return tuple(res)
 
-DEFAULT_BLOCK = 512
+    def body(p, carry):
+        out, z = carry
+        return put(out, z, jnp.maximum(p - 1, 0)), tile(p)  # p = 0 writes a zero block, overwritten at p = 1
+
+    trips = ii.shape[0]
+    zeros = jnp.zeros((n, n), x.dtype)
+    z0 = jax.lax.complex(zeros[:block, :block], zeros[:block, :block])
+    out, z = jax.lax.fori_loop(0, trips, body, ((zeros, zeros), z0))
+    return put(out, z, trips - 1)
 
 
 def kernels(
@@ -571,17 +620,17 @@ def kernels(
       depth: number of affine layers ``L >= 1``.
       activation: ``"identity"``, ``"relu"`` or ``"erf"`` (see :func:`supports`).
       beta: bias scale ``β >= 0`` (may be traced).
-      symmetric: with ``x2 = None``, compute only the blocks on and above the diagonal and mirror them
-        (needs ``N1`` a multiple of ``block``); ``None`` (default) means ``False`` -- on a 2-core CPU the
-        gather of the mirrored blocks costs about what it saves (see ``make bench``).
-      block: block size of the symmetric path.
+      symmetric: compute only the blocks on and above the diagonal and mirror them (the result is then
+        symmetric to the last bit); needs ``x2 = None``. ``None`` (default): mirror whenever ``x2 = None``
+        -- half the transcendental work and half the Gram matrix; ``False``: every entry by row tiles.
+      block: the largest block side of the mirrored pass (:func:`block_side` picks the side).
 
     Returns:
       ``(nngp, ntk)``, each ``(N1, N2)``, in the inputs' floating dtype.
 
-    One compiled program (row tiles, each one fusion: the module docstring, point 2), as fast inside the
-    caller's ``jax.jit`` as called directly; ``grad`` (with respect to the inputs and a traced ``beta``) and
-    ``vmap`` go through it. ``symmetric=True`` runs two programs and is fast called directly only.
+    One compiled program (row tiles or mirrored blocks, each one fusion: the module docstring, point 2), as
+    fast inside the caller's ``jax.jit`` as called directly; ``grad`` (with respect to the inputs and a
+    traced ``beta``) and ``vmap`` go through it.
 
     References: :cite:`cho2009kernel`, :cite:`williams1998computation`, :cite:`jacot2018ntk`.
     """
@@ -596,9 +645,11 @@ def kernels(
         beta = positive_float(beta, "beta", allow_zero=True)
     block = positive_int(block, "block")
     x1, x2 = input_pair(x1, x2)
-    if symmetric and x2 is None and x1.shape[0] % block:
-        raise ValueError(f"symmetric=True needs N1 to be a multiple of block = {block}, got N1 = {x1.shape[0]}")
-    return kernels_unchecked(x1, x2, beta, depth=depth, activation=name, symmetric=bool(symmetric), block=block)
+    if symmetric is not None and not isinstance(symmetric, bool):
+        raise TypeError(f"symmetric must be True, False or None, got {symmetric!r}")
+    if symmetric and x2 is not None:
+        raise ValueError("symmetric=True needs x2=None (a kernel of one batch with itself)")
+    return kernels_unchecked(x1, x2, beta, depth=depth, activation=name, symmetric=symmetric, block=block)
 
 
 def kernels_unchecked(
@@ -608,17 +659,17 @@ def kernels_unchecked(
     *,
     depth: int,
     activation: str,
-    symmetric: bool = False,
+    symmetric: bool | None = None,
     block: int = DEFAULT_BLOCK,
 ) -> tuple[jax.Array, jax.Array]:
     """:func:`kernels` without validation, for public entry points that have validated their arguments
     already (:func:`ntkbook.infinite_ntk.infinite_width_kernels`): ``x1 (N1, n_0)``, ``x2 (N2, n_0)`` or
     ``None`` as from :func:`ntkbook.validate.input_pair`; ``beta >= 0`` (a float or traced); ``depth >= 1``;
-    ``activation`` a name in ``FAST_ACTIVATIONS``; ``symmetric`` only with ``x2 = None`` and ``N1`` a
-    multiple of ``block``. Returns ``(nngp, ntk)``, each ``(N1, N2)``: the row tiles of ``tile_rows(N1, N2)``
-    rows (``_tiled``), one program whether called directly or inside ``jax.jit``."""
-    if symmetric and x2 is None:
-        z = _packed_symmetric(x1, beta, depth=depth, activation=activation, block=block)
-        return _split_symmetric(z, nb=x1.shape[0] // block)
+    ``activation`` a name in ``FAST_ACTIVATIONS``; ``symmetric`` not ``True`` with ``x2`` given; ``block >= 1``.
+    Returns ``(nngp, ntk)``, each ``(N1, N2)``: with ``x2 = None`` (unless ``symmetric=False``) the mirrored
+    blocks of side ``block_side(N1, block)`` (``_mirrored``), else the row tiles of ``tile_rows(N1, N2)`` rows
+    (``_tiled``) -- one program either way, whether called directly or inside ``jax.jit``."""
+    if x2 is None and symmetric is not False:
+        return _mirrored(x1, beta, depth=depth, activation=activation, block=block_side(x1.shape[0], block))
     n2 = x1.shape[0] if x2 is None else x2.shape[0]
     return _tiled(x1, x2, beta, depth=depth, activation=activation, rows=tile_rows(x1.shape[0], n2))

@@ -109,11 +109,11 @@ def test_kernels_match_straightforward_recursion(data, activation, depth, beta):
             assert float(np.max(np.abs(np.asarray(g) - r) / np.abs(r))) <= 1e-12
 
 
-@pytest.mark.parametrize("symmetric", [False, True])
+@pytest.mark.parametrize("symmetric", [False, True, None])
 @pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
 def test_same_batch_diagonal_exact_and_agrees_with_oracle(data, activation, symmetric):
     x = data[0]
-    sigma, k = _fast.kernels(x, depth=5, activation=activation, beta=0.2, symmetric=symmetric, block=32)
+    sigma, k = _fast.kernels(x, depth=5, activation=activation, beta=0.2, symmetric=symmetric, block=48)
     ls, lk = oracles.jax_kernels(x, None, 0.2, depth=5, activation=activation)
     off = ~np.eye(len(x), dtype=bool)
     d = np.diag(np.asarray(ls))
@@ -135,18 +135,24 @@ def test_same_batch_diagonal_exact_and_agrees_with_oracle(data, activation, symm
     # measured 2.7 eps (relu), 5.1 eps (erf), 0 (identity); the bound is 18 eps
     np.testing.assert_allclose(np.diag(np.asarray(sigma)), ref_s, rtol=4e-15)
     np.testing.assert_allclose(np.diag(np.asarray(k)), ref_k, rtol=4e-15)
-    # symmetric path mirrors blocks: symmetric to the last bit
-    if symmetric:
-        np.testing.assert_array_equal(np.asarray(k), np.asarray(k).T)
+    # the mirrored path (the default for x2 = None; 48 does not divide N = 128: the last block overlaps):
+    # symmetric to the last bit
+    if symmetric is not False:
+        for m in (sigma, k):
+            np.testing.assert_array_equal(np.asarray(m), np.asarray(m).T)
 
 
-def test_symmetric_equals_plain(data):
+@pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
+def test_mirrored_equals_plain_bit_for_bit(data, activation):
+    # the mirrored blocks (x2 = None, the default) against every entry by row tiles (symmetric=False) and
+    # against x2 = x1: the layer maps are symmetric in (x, x') to the last bit, so wherever the Gram matrix is
+    # (here: N = 128, n0 = 40, blocks of 48 that overlap at the end) the results are the same bits
     x = data[0]
-    a = _fast.kernels(x, depth=4, beta=0.1, symmetric=False)
-    b = _fast.kernels(x, depth=4, beta=0.1, symmetric=True, block=32)
-    for p, q in zip(a, b):
-        # the lower blocks come from the transposed upper ones: x_a·x_b vs x_b·x_a may round differently
-        np.testing.assert_allclose(p, q, rtol=4 * np.finfo(np.float64).eps, atol=0)
+    kw = dict(depth=4, beta=0.1, activation=activation)
+    mirrored = _fast.kernels(x, block=48, **kw)
+    for other in (_fast.kernels(x, symmetric=False, **kw), _fast.kernels(x, x, **kw)):
+        for p, q in zip(mirrored, other):
+            np.testing.assert_array_equal(p, q)
 
 
 def test_float32_and_identity_closed_form(data):
@@ -210,19 +216,23 @@ def _loop_fusions(hlo: str, shape: str) -> list[str]:
 
 
 @pytest.mark.parametrize("activation", ["relu", "erf", "identity"])
-def test_fused_pass_is_one_fusion_inside_jit(activation):
+@pytest.mark.parametrize("same_batch", [True, False])
+def test_fused_pass_is_one_fusion_inside_jit(activation, same_batch):
     # the performance contract of the module docstring (point 2), held on XLA's own output: inside the
-    # caller's jit, each row tile's whole recursion is one loop fusion with a single (complex) root, and no
-    # (rows, N2) float intermediate is materialised -- what a tuple-valued pass gets instead: a sqrt/arccos
-    # with users in both roots, written out once per layer (measured: 8 such arrays at depth 4, ReLU)
+    # caller's jit, each tile's whole recursion (mirrored blocks for x2 = None, row tiles otherwise) is one
+    # loop fusion with a single (complex) root, and no tile-shaped float intermediate is materialised --
+    # what a tuple-valued pass gets instead: a sqrt/arccos with users in both roots, written out once per
+    # layer (measured: 8 such arrays at depth 4, ReLU)
     from ntkbook import infinite_ntk
 
-    n, n0 = 64, 8
-    rows = _fast.tile_rows(n, n)
+    n, n0 = 800, 8
+    side = _fast.block_side(n, _fast.DEFAULT_BLOCK)
+    tile = f"{side},{side}" if same_batch else f"{_fast.tile_rows(n, n)},{n}"
     fn = jax.jit(functools.partial(infinite_ntk.infinite_width_kernels, depth=4, activation=activation, beta=0.1))
-    hlo = fn.lower(jnp.ones((n, n0))).compile().as_text()
-    assert _loop_fusions(hlo, f"f64[{rows},{n}]") == []
-    passes = [f for f in _loop_fusions(hlo, f"c128[{rows},{n}]") if "broadcast" not in f]
+    x = jnp.ones((n, n0))
+    hlo = fn.lower(x, None if same_batch else x).compile().as_text()
+    assert _loop_fusions(hlo, f"f64[{tile}]") == []
+    passes = [f for f in _loop_fusions(hlo, f"c128[{tile}]") if "broadcast" not in f]
     assert len(passes) == 1, passes
 
 
@@ -246,7 +256,7 @@ def test_supports():
         (dict(depth=2, activation="tanh"), ValueError, "activation"),
         (dict(depth=2, beta=-1.0), ValueError, "beta"),
         (dict(depth=2, block=0), ValueError, "block"),
-        (dict(depth=2, symmetric=True, block=3), ValueError, "block"),
+        (dict(depth=2, symmetric="yes"), TypeError, "symmetric"),
     ],
 )
 def test_bad_arguments(kwargs, exc, words):
@@ -255,6 +265,8 @@ def test_bad_arguments(kwargs, exc, words):
 
 
 def test_bad_inputs():
+    with pytest.raises(ValueError, match="symmetric"):
+        _fast.kernels(np.ones((4, 3)), np.ones((2, 3)), depth=2, symmetric=True)
     with pytest.raises(ValueError, match="x2"):
         _fast.kernels(np.ones((2, 3)), np.ones((2, 4)), depth=2)
     with pytest.raises(ValueError, match="x1"):
@@ -263,3 +275,16 @@ def test_bad_inputs():
         _fast.kernels("abc", depth=2)
     with pytest.raises(ValueError, match="x1 must be finite"):
         _fast.kernels(np.array([[np.nan, 1.0]]), depth=2)
+
+
+def test_block_side_tiles_evenly():
+    # the mirrored pass's block side: ceil(n / block) blocks as equal as possible, a multiple of 8, at most n;
+    # the blocks cover n with an overlap of less than 8 rows (or none), and no side exceeds max(block, 8)
+    for n in (1, 7, 8, 9, 100, 385, 512, 1000, 4096, 4097):
+        for block in (1, 8, 48, 384):
+            side = _fast.block_side(n, block)
+            nb = -(-n // side)
+            assert side == n or side % 8 == 0
+            assert side <= max(block, 8) or side == n
+            assert 0 <= nb * side - n < 8 * nb
+    assert _fast.block_side(512, 384) == 256 and _fast.block_side(4096, 384) == 376

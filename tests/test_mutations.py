@@ -203,15 +203,11 @@ def _erf_factor(mp):
 
 
 def _first_layer_n0(mp):
-    # Σ^(1) = x·x' + β² (no 1/n_0): ``ntkbook._fast.first_layer``, the first layer of every recursion and of
-    # ``ntkbook.nngp.input_covariance``
-    orig = _fast.first_layer
-
-    def first_layer(x1, x2, beta):
-        s = math.sqrt(x1.shape[1])
-        return orig(x1 * s, None if x2 is None else x2 * s, beta)
-
-    mp.setattr(_fast, "first_layer", first_layer)
+    # Σ^(1) = x·x' + β² (no 1/n_0): ``ntkbook._fast._covariance`` and ``_variances``, the library's one first
+    # layer (off the diagonal and on it) -- of every recursion, tiled or not, and of ``ntkbook.nngp.input_covariance``
+    cov, var = _fast._covariance, _fast._variances
+    mp.setattr(_fast, "_covariance", lambda x1, x2, b2: cov(x1, x2, b2) + (x1 @ x2.T) * (1 - 1 / x1.shape[1]))
+    mp.setattr(_fast, "_variances", lambda x, b2: var(x, b2) + jnp.sum(x * x, axis=1) * (1 - 1 / x.shape[1]))
 
 
 def _empirical_ntk_no_1_over_n(mp):
