@@ -68,7 +68,9 @@ def infinite_width_kernels(
 
     Args:
       x1: inputs, shape ``(N1, n_0)``.
-      x2: inputs, shape ``(N2, n_0)``, or ``None`` for ``x2 = x1`` (the diagonal is then exact).
+      x2: inputs, shape ``(N2, n_0)``, or ``None`` for ``x2 = x1`` (the diagonal is then exact, and for the
+        closed forms only the blocks on and above the diagonal are computed and mirrored: half the work, a
+        result symmetric to the last bit).
       depth: number of affine layers ``L >= 1`` of the network (``L - 1`` hidden layers).
       activation: a name from ``ntkbook.activations.NAMES`` or an elementwise callable.
       beta: the bias scale ``β >= 0`` of the NTK parameterization.
@@ -93,8 +95,8 @@ def infinite_width_kernels(
     act = _nngp.canonical_activation(activation)
     nodes = _nngp.check_nodes(nodes)
     if isinstance(act, str):
-        # a closed form (identity, ReLU, erf): the same recursion as one fused elementwise pass per tile of rows
-        # with a single (complex) root, one program as fast inside the caller's jit as called directly
+        # a closed form (identity, ReLU, erf): the same recursion as one fused elementwise pass per tile (rows,
+        # or mirrored blocks for x2 = None) with a single (complex) root, one program as fast inside the caller's jit as called directly
         # (ntkbook._fast.kernels_unchecked: validated once, here) -- the fusion a tuple-valued jit does not get
         return _fast.kernels_unchecked(x1, x2, beta, depth=depth, activation=act)
     out = _kernels(x1, x2, beta, depth=depth, activation=act, nodes=nodes)
