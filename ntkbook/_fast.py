@@ -40,9 +40,9 @@ unchanged accuracy:
    With ``x2`` given the tiles are rows (:func:`_tiled`); with ``x2 = None`` they are the square blocks on
    and above the diagonal, each written at its place and transposed at its mirror image (:func:`_mirrored`):
    half the Gram products and half the transcendental work, and a result symmetric to the last bit.
-   Measured (``make bench-peer``, N = 4096, n_0 = 784, ReLU, depth 4, quiet 2-core Xeon, no
-   ``GLIBC_TUNABLES``): 2.2-2.4 ns per entry per layer beyond the Gram matrix, directly and inside ``jit``,
-   against 5-7 for the row tiles.
+   Measured (N = 4096, n_0 = 784, ReLU, depth 4, 2-core Xeon, no ``GLIBC_TUNABLES``, 2026-12-06):
+   2.0 ns per entry per layer beyond the Gram matrix directly and inside ``jit`` in ``make bench``, where
+   the row tiles took 4.4; 3.0-3.6 ns in ``make bench-peer`` on a busier machine.
 3. **The diagonal apart.** ``Σ(x, x)`` follows its own vector recursion (ReLU:
    ``Σ^(l+1)(x, x) = Σ^(l)(x, x)/2 + β²``), which normalises the correlations; a correlation within
    ``SNAP_ULPS`` rounding units of ``±1`` (the diagonal, repeated inputs) is snapped to ``±1`` and takes
@@ -492,9 +492,9 @@ def _tiled(x1, x2, beta, *, depth, activation, rows):
     n1 = x1.shape[0]
     xb = x1 if x2 is None else x2
     layer = closed_form(activation)
-    # the diagonals once, outside the loop (per tile, the padded tree sum of every column's norm cost
-    # a fifth of the pass at N = 2048): the norms are summed in a shape-independent order, so a slice
-    # of them is what the tile's own rows would give
+    # the diagonals once, outside the loop (recomputed per block, the padded tree sum of the norms made the
+    # mirrored pass 20-35% slower at N = 512-2048): the norms are summed in a shape-independent order, so a
+    # slice of them is what the tile's own rows would give
     b2 = _bias_variance(beta, x1.dtype)
     v1 = _variances(x1, b2)
     v2 = v1 if x2 is None else _variances(x2, b2)
@@ -572,7 +572,7 @@ def _mirrored(x, beta, *, depth, activation, block):
     def tile(p):
         # the first layer of this block: its rows against its columns (the Gram entries equal those of the
         # whole product) and the slices of the diagonal
-        (a, b) = starts(p)
+        a, b = starts(p)
         cov = _covariance(*(jax.lax.dynamic_slice_in_dim(x, s, block) for s in (a, b)), b2)
         va, vb = (jax.lax.dynamic_slice_in_dim(v, s, block) for s in (a, b))
         return jax.lax.complex(*recursion(cov, va, vb, b2, depth=depth, layer=layer))
