@@ -534,8 +534,9 @@ DEFAULT_BLOCK = 384  # largest block side of the mirrored pass: 2.25 MiB as comp
 def block_side(n: int, block: int) -> int:
     """The block side :func:`kernels_unchecked` mirrors with for ``n`` inputs and a largest side ``block``:
     the ``ceil(n / block)`` blocks made as equal as possible (a multiple of 8, so that rows stay aligned to
-    the vector width: at least 8), at most ``n`` -- the last block then overlaps the one before by less than 8 rows,
-    instead of by up to ``block - 1`` (at N = 512 and a side of 384 the overlap made 1.7x the work)."""
+    the vector width: at least 8), at most ``n`` -- the last block then overlaps the one before by fewer than 8
+    rows per block (40 at N = 4096), instead of by up to ``block - 1`` (at N = 512 and a side of 384 the overlap
+    made 1.7x the work)."""
     side = -(-n // -(-n // block))  # ceil(n / nb), nb = ceil(n / block)
     return min(n, -(-side // 8) * 8)
 

@@ -279,7 +279,7 @@ def test_bad_inputs():
 
 def test_block_side_tiles_evenly():
     # the mirrored pass's block side: ceil(n / block) blocks as equal as possible, a multiple of 8, at most n;
-    # the blocks cover n with an overlap of less than 8 rows (or none), and no side exceeds max(block, 8)
+    # the blocks cover n, the last one overlapping by fewer than 8 rows per block, and no side exceeds max(block, 8)
     for n in (1, 7, 8, 9, 100, 385, 512, 1000, 4096, 4097):
         for block in (1, 8, 48, 384):
             side = _fast.block_side(n, block)
